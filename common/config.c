@@ -1,0 +1,3 @@
+/* config: to be written */
+#include "config.h"
+#include "config.h"

@@ -1,0 +1,3 @@
+/* json: to be written */
+#include "config.h"
+#include "json.h"

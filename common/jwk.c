@@ -1,0 +1,3 @@
+/* jwk: to be written */
+#include "config.h"
+#include "jwk.h"

@@ -1,0 +1,3 @@
+/* jwks: to be written */
+#include "config.h"
+#include "jwks.h"

@@ -1,0 +1,3 @@
+/* jws: to be written */
+#include "config.h"
+#include "jws.h"

@@ -1,0 +1,3 @@
+/* map: to be written */
+#include "config.h"
+#include "map.h"

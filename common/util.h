@@ -1,0 +1,26 @@
+/* Small helpers shared by the core: wiping, fingerprints, bounded strings, time. */
+#ifndef CCAUTH_UTIL_H
+#define CCAUTH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CCAUTH_FPR_HEXLEN 16 /* first 8 bytes of SHA-256, hex */
+
+/* Wipe then free; NULL-safe.  For tokens, secrets, Authorization headers. */
+void ccauth_free_secret(void *p, size_t len);
+void ccauth_free_secret_str(char *s);
+
+/* "fingerprint" for logs: hex of the first 8 bytes of SHA-256(data); out has room for 17. */
+void ccauth_fingerprint(const void *data, size_t len, char out[CCAUTH_FPR_HEXLEN + 1]);
+
+/* Copy (ptr,len) into a new NUL-terminated string; NULL if it holds a NUL or on ENOMEM. */
+char *ccauth_strndup_checked(const char *p, size_t len);
+
+/* Bounded copy that always terminates; returns 0 if it fit, -1 if truncated. */
+int ccauth_strlcpy(char *dst, const char *src, size_t size);
+
+/* Constant-time comparison of two buffers of the same length (CRYPTO_memcmp). */
+int ccauth_ct_equal(const void *a, const void *b, size_t len);
+
+#endif

@@ -1,0 +1,3 @@
+/* validate: to be written */
+#include "config.h"
+#include "validate.h"

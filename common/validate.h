@@ -1,0 +1,71 @@
+/* Token validation: the issuer registry, the claims policy, and the validated-token cache.
+ *
+ * token -> JWT? -> iss (unverified, only to pick the entry) -> issuer entry -> key by kid/alg ->
+ * signature -> claims policy -> identity mapping.  Opaque tokens (issue #3) go to introspection.
+ * Any failed check rejects; nothing falls back to decoding without verifying.
+ */
+#ifndef CCAUTH_VALIDATE_H
+#define CCAUTH_VALIDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+#include "json.h"
+#include "jws.h"
+#include "log.h"
+#include "map.h"
+
+enum ccauth_via { CCAUTH_VIA_JWT, CCAUTH_VIA_INTROSPECTION };
+
+/* The result of a successful validation.  Immutable and reference counted: a cache hit hands out
+ * the cached object.  Strings are NUL-terminated; absent claims are NULL. */
+struct ccauth_identity {
+	const char *user; /* mapped identity */
+	const char *issuer_name; /* [issuer NAME] */
+	const char *iss;
+	const char *sub;
+	const char *client_id;
+	const char *const *aud;
+	size_t naud;
+	const char *scope;
+	const char *jti;
+	int64_t exp;
+	int64_t iat; /* 0 when absent */
+	enum ccauth_via via;
+	char fpr[17]; /* token fingerprint: hex of SHA-256[0..8) */
+};
+
+void ccauth_identity_release(const struct ccauth_identity *id); /* NULL-safe */
+const struct ccauth_identity *ccauth_identity_ref(const struct ccauth_identity *id);
+
+/* Check the claims of an already-authenticated token against one issuer's policy:
+ * iss exact; exp required (integer), now <= exp + skew; nbf/iat integers when present, nbf <= now + skew;
+ * aud (string or array of strings) contains one of ic->audience when configured; scope (a string, or
+ * "scp" array) holds all of ic->required_scope; client_id/azp in ic->allowed_client_ids when set;
+ * strict_rfc9068: typ at+jwt or application/at+jwt (case-insensitive), client_id, jti, iat required.
+ * typ is the JWS header typ (NULL for introspection results). */
+enum ccauth_status ccauth_validate_claims(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
+					  const char *typ, int64_t now, int64_t skew, struct ccauth_error *err);
+
+struct ccauth_validator;
+
+struct ccauth_validator_opts {
+	const char *const *issuers; /* NULL-terminated names to trust; NULL: every [issuer] */
+	const struct ccauth_log *log; /* may be NULL */
+	size_t cache_entries; /* validated-token cache capacity; 0: default (4096); SIZE_MAX: disabled */
+};
+
+/* Build the registry: for each trusted issuer, its key source (jwks_file now; jwks_uri and discovery
+ * with issue #3).  cfg must outlive the validator. */
+enum ccauth_status ccauth_validator_new(const struct ccauth_config *cfg, const struct ccauth_validator_opts *opts,
+					struct ccauth_validator **out, struct ccauth_error *err);
+void ccauth_validator_free(struct ccauth_validator *v);
+
+/* Validate token (ptr,len) at time now (seconds since the epoch).  On success *out holds a reference
+ * the caller releases.  Thread-safe: one validator serves all threads. */
+enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
+				   const struct ccauth_identity **out, struct ccauth_error *err);
+
+#endif

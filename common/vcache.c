@@ -1,0 +1,3 @@
+/* vcache: to be written */
+#include "config.h"
+#include "vcache.h"

@@ -1,0 +1,3 @@
+#ifndef CCAUTH_TESTUTIL_H
+#define CCAUTH_TESTUTIL_H
+#endif

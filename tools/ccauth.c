@@ -1,0 +1,6 @@
+/* ccauth command: to be written */
+#include "config.h"
+int main(void)
+{
+	return 2;
+}
