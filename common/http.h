@@ -47,7 +47,7 @@ struct ccauth_http_response {
 	time_t date;            /* the Date header; 0 when absent or unparseable */
 	long max_age;           /* Cache-Control max-age; -1 absent; 0 for no-store / no-cache */
 	char content_type[128]; /* "" when absent; truncated if longer */
-	char host[256];         /* host part of the URL, for messages */
+	char host[256];         /* host[:port] of the URL, for messages */
 };
 
 struct ccauth_http;
