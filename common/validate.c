@@ -1,3 +1,783 @@
-/* validate: to be written */
+/* Token validation: the issuer registry, the claims policy, the identity, and the glue that runs
+ * the checks in the order of validation-order.md (the first failing check decides the reason). */
 #include "config.h"
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+
+#include "util.h"
 #include "validate.h"
+#include "vcache.h"
+
+#define TIME_MAX              INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+#define DEFAULT_CACHE_ENTRIES 4096
+#define HASH_SLOTS            16
+
+/* ---- identity: one allocation, the public struct followed by the aud pointers and the strings */
+
+struct identity_impl {
+	int refs; /* atomic */
+	struct ccauth_identity pub;
+};
+
+static struct identity_impl *impl_of(const struct ccauth_identity *id)
+{
+	return (struct identity_impl *)(void *)((char *)(uintptr_t)id - offsetof(struct identity_impl, pub));
+}
+
+const struct ccauth_identity *ccauth_identity_ref(const struct ccauth_identity *id)
+{
+	if (id != NULL)
+		__atomic_add_fetch(&impl_of(id)->refs, 1, __ATOMIC_RELAXED);
+	return id;
+}
+
+void ccauth_identity_release(const struct ccauth_identity *id)
+{
+	struct identity_impl *im;
+
+	if (id == NULL)
+		return;
+	im = impl_of(id);
+	if (__atomic_sub_fetch(&im->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(im);
+}
+
+/* The claims an identity copies, already type-checked by the policy. */
+struct claimset {
+	const struct ccauth_json *sub, *client_id, *azp, *jti, *scope, *scp, *aud;
+	int64_t exp, nbf, iat;
+	int has_nbf, has_iat;
+};
+
+struct packer {
+	char *p;
+};
+
+static const char *pack(struct packer *pk, const char *s, size_t len)
+{
+	char *d = pk->p;
+
+	memcpy(d, s, len);
+	d[len] = '\0';
+	pk->p += len + 1;
+	return d;
+}
+
+static const char *pack_json(struct packer *pk, const struct ccauth_json *v)
+{
+	return v != NULL ? pack(pk, v->str, v->len) : NULL;
+}
+
+static size_t json_strsize(const struct ccauth_json *v)
+{
+	return v != NULL ? v->len + 1 : 0;
+}
+
+/* scope as one string: "scope", else the "scp" array joined by spaces */
+static size_t scp_size(const struct ccauth_json *scp)
+{
+	size_t n = 0;
+
+	for (const struct ccauth_json *e = scp->child; e != NULL; e = e->next)
+		n += e->len + 1;
+	return n > 0 ? n : 1;
+}
+
+static const char *pack_scp(struct packer *pk, const struct ccauth_json *scp)
+{
+	char *d = pk->p, *q = d;
+
+	for (const struct ccauth_json *e = scp->child; e != NULL; e = e->next) {
+		if (q != d)
+			*q++ = ' ';
+		memcpy(q, e->str, e->len);
+		q += e->len;
+	}
+	*q = '\0';
+	pk->p = q + 1;
+	return d;
+}
+
+static enum ccauth_status identity_build(const struct ccauth_issuer_conf *ic, const char *iss, size_t isslen,
+                                         const struct claimset *cs, const char *user, const char *fpr,
+                                         enum ccauth_via via, const struct ccauth_identity **out,
+                                         struct ccauth_error *err)
+{
+	size_t naud = 0, size, userlen = strlen(user);
+	struct identity_impl *im;
+	struct ccauth_identity *id;
+	const char **aud;
+	struct packer pk;
+
+	if (cs->aud != NULL)
+		naud = cs->aud->type == CCAUTH_JSON_STRING ? 1 : cs->aud->count;
+	size = sizeof(*im) + (naud + 1) * sizeof(char *) + userlen + 1 + strlen(ic->name) + 1 + isslen + 1 +
+	       json_strsize(cs->sub) + json_strsize(cs->client_id) + json_strsize(cs->jti);
+	if (cs->scope != NULL)
+		size += json_strsize(cs->scope);
+	else if (cs->scp != NULL)
+		size += scp_size(cs->scp);
+	if (cs->aud != NULL && cs->aud->type == CCAUTH_JSON_STRING)
+		size += cs->aud->len + 1;
+	else if (cs->aud != NULL)
+		for (const struct ccauth_json *e = cs->aud->child; e != NULL; e = e->next)
+			size += e->len + 1;
+
+	im = malloc(size);
+	if (im == NULL)
+		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory building the identity");
+	im->refs = 1;
+	id = &im->pub;
+	aud = (const char **)(void *)(im + 1);
+	pk.p = (char *)(aud + naud + 1);
+
+	id->user = pack(&pk, user, userlen);
+	id->issuer_name = pack(&pk, ic->name, strlen(ic->name));
+	id->iss = pack(&pk, iss, isslen);
+	id->sub = pack_json(&pk, cs->sub);
+	id->client_id = pack_json(&pk, cs->client_id);
+	id->jti = pack_json(&pk, cs->jti);
+	if (cs->scope != NULL)
+		id->scope = pack_json(&pk, cs->scope);
+	else if (cs->scp != NULL)
+		id->scope = pack_scp(&pk, cs->scp);
+	else
+		id->scope = NULL;
+	if (cs->aud != NULL && cs->aud->type == CCAUTH_JSON_STRING) {
+		aud[0] = pack_json(&pk, cs->aud);
+	} else if (cs->aud != NULL) {
+		size_t i = 0;
+
+		for (const struct ccauth_json *e = cs->aud->child; e != NULL && i < naud; e = e->next)
+			aud[i++] = pack_json(&pk, e);
+		naud = i;
+	}
+	aud[naud] = NULL;
+	id->aud = aud;
+	id->naud = naud;
+	id->exp = cs->exp;
+	id->iat = cs->has_iat ? cs->iat : 0;
+	id->via = via;
+	memcpy(id->fpr, fpr, sizeof(id->fpr));
+	*out = id;
+	return CCAUTH_OK;
+}
+
+/* ---- claims policy (validation-order.md steps 9-14) */
+
+/* 0 absent, 1 ok, -1 wrong type or out of range */
+static int claim_time(const struct ccauth_json *claims, const char *name, int64_t *out)
+{
+	const struct ccauth_json *v = ccauth_json_get(claims, name);
+
+	if (v == NULL)
+		return 0;
+	if (v->type != CCAUTH_JSON_NUMBER || !v->is_int || v->i < 0 || v->i > TIME_MAX)
+		return -1;
+	*out = v->i;
+	return 1;
+}
+
+/* a string claim: NULL when absent; *bad set when present with another type */
+static const struct ccauth_json *claim_str(const struct ccauth_json *claims, const char *name, int *bad)
+{
+	const struct ccauth_json *v = ccauth_json_get(claims, name);
+
+	if (v != NULL && v->type != CCAUTH_JSON_STRING) {
+		*bad = 1;
+		return NULL;
+	}
+	return v;
+}
+
+static int array_of_strings(const struct ccauth_json *v)
+{
+	if (v->type != CCAUTH_JSON_ARRAY)
+		return 0;
+	for (const struct ccauth_json *e = v->child; e != NULL; e = e->next)
+		if (e->type != CCAUTH_JSON_STRING)
+			return 0;
+	return 1;
+}
+
+static enum ccauth_status claim_types(const struct ccauth_json *claims, struct claimset *cs, struct ccauth_error *err)
+{
+	static const char *const strs[] = {"sub", "client_id", "azp", "jti"};
+	const struct ccauth_json **slots[] = {&cs->sub, &cs->client_id, &cs->azp, &cs->jti};
+	int r, bad = 0;
+
+	memset(cs, 0, sizeof(*cs));
+	r = claim_time(claims, "exp", &cs->exp);
+	if (r == 0)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "exp is missing");
+	if (r < 0)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "exp is not an integer in range");
+	r = claim_time(claims, "nbf", &cs->nbf);
+	if (r < 0)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "nbf is not an integer in range");
+	cs->has_nbf = r;
+	r = claim_time(claims, "iat", &cs->iat);
+	if (r < 0)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "iat is not an integer in range");
+	cs->has_iat = r;
+
+	cs->aud = ccauth_json_get(claims, "aud");
+	if (cs->aud != NULL && cs->aud->type != CCAUTH_JSON_STRING && !array_of_strings(cs->aud))
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "aud is neither a string nor an array of strings");
+	cs->scope = claim_str(claims, "scope", &bad);
+	if (bad)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "scope is not a string");
+	cs->scp = ccauth_json_get(claims, "scp");
+	if (cs->scp != NULL && !array_of_strings(cs->scp))
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "scp is not an array of strings");
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		*slots[i] = claim_str(claims, strs[i], &bad);
+		if (bad)
+			return ccauth_error_set(err, CCAUTH_E_MALFORMED, "%s is not a string", strs[i]);
+	}
+	return CCAUTH_OK;
+}
+
+static int typ_ok(const char *typ)
+{
+	return typ != NULL && (strcasecmp(typ, "at+jwt") == 0 || strcasecmp(typ, "application/at+jwt") == 0);
+}
+
+static int json_str_eq(const struct ccauth_json *v, const char *s)
+{
+	size_t n = strlen(s);
+
+	return v->len == n && memcmp(v->str, s, n) == 0;
+}
+
+static int list_has(const struct ccauth_strlist *l, const struct ccauth_json *v)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (json_str_eq(v, l->v[i]))
+			return 1;
+	return 0;
+}
+
+static int aud_ok(const struct ccauth_issuer_conf *ic, const struct ccauth_json *aud)
+{
+	if (aud == NULL)
+		return 0;
+	if (aud->type == CCAUTH_JSON_STRING)
+		return list_has(&ic->audience, aud);
+	for (const struct ccauth_json *e = aud->child; e != NULL; e = e->next)
+		if (list_has(&ic->audience, e))
+			return 1;
+	return 0;
+}
+
+/* want is one element of the space-separated scope string (exact element match) */
+static int scope_has(const char *scope, size_t len, const char *want)
+{
+	size_t wl = strlen(want), i = 0;
+
+	while (i < len) {
+		size_t j = i;
+
+		while (j < len && scope[j] != ' ')
+			j++;
+		if (j - i == wl && memcmp(scope + i, want, wl) == 0)
+			return 1;
+		i = j + 1;
+	}
+	return 0;
+}
+
+static int scopes_ok(const struct ccauth_issuer_conf *ic, const struct claimset *cs, const char **missing)
+{
+	for (size_t i = 0; i < ic->required_scope.n; i++) {
+		const char *want = ic->required_scope.v[i];
+		int found = 0;
+
+		if (cs->scope != NULL) {
+			found = scope_has(cs->scope->str, cs->scope->len, want);
+		} else if (cs->scp != NULL) {
+			for (const struct ccauth_json *e = cs->scp->child; e != NULL && !found; e = e->next)
+				found = json_str_eq(e, want);
+		}
+		if (!found) {
+			*missing = want;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Steps 5 (iss, for introspection results) and 9-14.  check_typ is 0 only for introspection
+ * results, which have no JWS header. */
+static enum ccauth_status claims_policy(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
+                                        const char *typ, int check_typ, int64_t now, int64_t skew, struct claimset *cs,
+                                        struct ccauth_error *err)
+{
+	const struct ccauth_json *iss, *cid;
+	const char *missing = NULL;
+	enum ccauth_status st;
+
+	if (ic == NULL || claims == NULL || claims->type != CCAUTH_JSON_OBJECT)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "claims are not a JSON object");
+	iss = ccauth_json_get(claims, "iss");
+	if (iss == NULL)
+		return ccauth_error_set(err, CCAUTH_E_ISSUER, "iss is missing");
+	if (iss->type != CCAUTH_JSON_STRING)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "iss is not a string");
+	if (ic->issuer == NULL || !json_str_eq(iss, ic->issuer))
+		return ccauth_error_set(err, CCAUTH_E_ISSUER, "iss does not match [issuer %s]", ic->name);
+
+	/* 9: types before any policy */
+	st = claim_types(claims, cs, err);
+	if (st != CCAUTH_OK)
+		return st;
+
+	/* 10: RFC 9068 profile */
+	if (ic->strict_rfc9068) {
+		if (check_typ && !typ_ok(typ))
+			return ccauth_error_set(err, CCAUTH_E_TYPE, "typ is not at+jwt (strict_rfc9068)");
+		if (cs->client_id == NULL)
+			return ccauth_error_set(err, CCAUTH_E_MALFORMED, "client_id is missing (strict_rfc9068)");
+		if (cs->jti == NULL)
+			return ccauth_error_set(err, CCAUTH_E_MALFORMED, "jti is missing (strict_rfc9068)");
+		if (!cs->has_iat)
+			return ccauth_error_set(err, CCAUTH_E_MALFORMED, "iat is missing (strict_rfc9068)");
+	}
+
+	/* 11: time; every value is within [0, TIME_MAX] and skew is small, so no overflow */
+	if (now > cs->exp + skew)
+		return ccauth_error_set(err, CCAUTH_E_EXPIRED, "expired %lld s ago", (long long)(now - cs->exp));
+	if (cs->has_nbf && cs->nbf > now + skew)
+		return ccauth_error_set(err, CCAUTH_E_NOT_YET_VALID, "nbf is %lld s in the future",
+		                        (long long)(cs->nbf - now));
+	if (cs->has_iat && cs->iat > now + skew)
+		return ccauth_error_set(err, CCAUTH_E_NOT_YET_VALID, "iat is %lld s in the future",
+		                        (long long)(cs->iat - now));
+
+	/* 12 */
+	if (ic->audience.n > 0 && !aud_ok(ic, cs->aud))
+		return ccauth_error_set(err, CCAUTH_E_AUDIENCE, "aud holds none of the audiences of [issuer %s]",
+		                        ic->name);
+	/* 13 */
+	if (!scopes_ok(ic, cs, &missing))
+		return ccauth_error_set(err, CCAUTH_E_SCOPE, "required scope %s is missing", missing);
+	/* 14 */
+	if (ic->allowed_client_ids.n > 0) {
+		cid = cs->client_id != NULL ? cs->client_id : cs->azp;
+		if (cid == NULL)
+			return ccauth_error_set(err, CCAUTH_E_CLIENT,
+			                        "no client_id or azp (allowed_client_ids is set)");
+		if (!list_has(&ic->allowed_client_ids, cid))
+			return ccauth_error_set(err, CCAUTH_E_CLIENT, "client is not in allowed_client_ids");
+	}
+	return CCAUTH_OK;
+}
+
+enum ccauth_status ccauth_validate_claims(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
+                                          const char *typ, int64_t now, int64_t skew, struct ccauth_error *err)
+{
+	struct claimset cs;
+
+	return claims_policy(ic, claims, typ, 1, now, skew, &cs, err);
+}
+
+/* ---- the registry */
+
+struct issuer_rt {
+	const struct ccauth_issuer_conf *ic;
+	/* Current key set.  A static jwks_file set never changes.  Issue #3 (remote sets) swaps it
+	 * under lock; readers take a reference under the read lock and verify without it. */
+	struct ccauth_jwks *keys;
+	int dynamic;
+	pthread_rwlock_t lock;
+};
+
+/* EVP_MD_CTX pool for the token hash: one reused context per slot beats the one-shot SHA256()
+ * (which fetches the digest every call) by 2x and allocates nothing per token. */
+struct hash_slot {
+	pthread_mutex_t mu;
+	EVP_MD_CTX *ctx;
+} __attribute__((aligned(64)));
+
+struct ccauth_validator {
+	struct hash_slot hash[HASH_SLOTS];
+	const struct ccauth_config *cfg;
+	struct issuer_rt *iss;
+	size_t niss;
+	struct ccauth_vcache *cache; /* NULL: disabled */
+	struct ccauth_log log;
+	int64_t skew;
+	EVP_MD *sha256;
+};
+
+/* A referenced key set for rt (release with ccauth_jwks_unref).  force_refresh asks a remote source
+ * to refetch (rate-limited there); a static set ignores it.  The one place issue #3 plugs in. */
+static enum ccauth_status issuer_keys(struct issuer_rt *rt, int force_refresh, struct ccauth_jwks **ref_out,
+                                      struct ccauth_error *err)
+{
+	(void)force_refresh;
+	*ref_out = NULL;
+	if (!rt->dynamic) {
+		if (rt->keys == NULL)
+			return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "[issuer %s]: remote keys not supported yet",
+			                        rt->ic->name);
+		*ref_out = ccauth_jwks_ref(rt->keys);
+		return CCAUTH_OK;
+	}
+	pthread_rwlock_rdlock(&rt->lock);
+	if (rt->keys != NULL)
+		*ref_out = ccauth_jwks_ref(rt->keys);
+	pthread_rwlock_unlock(&rt->lock);
+	if (*ref_out == NULL)
+		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "[issuer %s]: no keys available", rt->ic->name);
+	return CCAUTH_OK;
+}
+
+static void issuer_rt_clear(struct issuer_rt *rt)
+{
+	ccauth_jwks_unref(rt->keys);
+	rt->keys = NULL;
+	pthread_rwlock_destroy(&rt->lock);
+}
+
+static enum ccauth_status issuer_rt_init(struct ccauth_validator *v, struct issuer_rt *rt,
+                                         const struct ccauth_issuer_conf *ic, struct ccauth_error *err)
+{
+	enum ccauth_status st;
+	struct ccauth_error e;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->ic = ic;
+	if (pthread_rwlock_init(&rt->lock, NULL) != 0)
+		return ccauth_error_set(err, CCAUTH_E_NOMEM, "cannot create a lock");
+	if (ic->issuer == NULL || ic->issuer[0] == '\0')
+		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[issuer %s] has no issuer", ic->name);
+	else if (ic->jwks_file == NULL)
+		return CCAUTH_OK; /* jwks_uri / discovery: issue #3 */
+	else if ((st = ccauth_jwks_load_file(ic->jwks_file, &v->log, &rt->keys, &e)) != CCAUTH_OK)
+		st = ccauth_error_set(err, st == CCAUTH_E_NOMEM ? st : CCAUTH_E_CONFIG, "[issuer %s] jwks_file: %s",
+		                      ic->name, e.msg);
+	else if (rt->keys->nkeys == 0)
+		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[issuer %s] jwks_file %s has no usable key", ic->name,
+		                      ic->jwks_file);
+	if (st != CCAUTH_OK)
+		issuer_rt_clear(rt);
+	return st;
+}
+
+void ccauth_validator_free(struct ccauth_validator *v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < v->niss; i++)
+		issuer_rt_clear(&v->iss[i]);
+	free(v->iss);
+	ccauth_vcache_free(v->cache);
+	for (size_t i = 0; i < HASH_SLOTS; i++) {
+		if (v->hash[i].ctx != NULL) {
+			EVP_MD_CTX_free(v->hash[i].ctx);
+			pthread_mutex_destroy(&v->hash[i].mu);
+		}
+	}
+	EVP_MD_free(v->sha256);
+	free(v);
+}
+
+static int already_listed(const struct ccauth_validator *v, const struct ccauth_issuer_conf *ic)
+{
+	for (size_t i = 0; i < v->niss; i++)
+		if (v->iss[i].ic == ic)
+			return 1;
+	return 0;
+}
+
+enum ccauth_status ccauth_validator_new(const struct ccauth_config *cfg, const struct ccauth_validator_opts *opts,
+                                        struct ccauth_validator **out, struct ccauth_error *err)
+{
+	const struct ccauth_validator_opts defaults = {0};
+	struct ccauth_validator *v;
+	enum ccauth_status st;
+	size_t want;
+
+	*out = NULL;
+	if (opts == NULL)
+		opts = &defaults;
+	if (cfg == NULL)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "no configuration");
+	if (posix_memalign((void **)&v, alignof(struct hash_slot), sizeof(*v)) != 0)
+		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+	memset(v, 0, sizeof(*v));
+	v->cfg = cfg;
+	v->skew = cfg->clock_skew;
+	if (opts->log != NULL)
+		v->log = *opts->log;
+
+	v->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (v->sha256 == NULL) {
+		st = ccauth_error_set(err, CCAUTH_E_INTERNAL, "SHA-256 is not available");
+		goto fail;
+	}
+	for (size_t i = 0; i < HASH_SLOTS; i++) {
+		if (pthread_mutex_init(&v->hash[i].mu, NULL) != 0 || (v->hash[i].ctx = EVP_MD_CTX_new()) == NULL) {
+			st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
+
+	want = cfg->nissuers;
+	if (opts->issuers != NULL)
+		for (want = 0; opts->issuers[want] != NULL; want++)
+			;
+	if (want == 0) {
+		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s: no [issuer] to trust",
+		                      cfg->path ? cfg->path : "config");
+		goto fail;
+	}
+	v->iss = calloc(want, sizeof(*v->iss));
+	if (v->iss == NULL) {
+		st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < want; i++) {
+		const struct ccauth_issuer_conf *ic;
+
+		if (opts->issuers != NULL) {
+			ic = ccauth_config_issuer(cfg, opts->issuers[i]);
+			if (ic == NULL) {
+				st = ccauth_error_set(err, CCAUTH_E_CONFIG, "no [issuer %s] in the configuration",
+				                      opts->issuers[i]);
+				goto fail;
+			}
+		} else {
+			ic = &cfg->issuers[i];
+		}
+		if (already_listed(v, ic))
+			continue;
+		st = issuer_rt_init(v, &v->iss[v->niss], ic, err);
+		if (st != CCAUTH_OK)
+			goto fail;
+		v->niss++;
+	}
+
+	if (opts->cache_entries != SIZE_MAX) {
+		v->cache = ccauth_vcache_new(opts->cache_entries ? opts->cache_entries : DEFAULT_CACHE_ENTRIES);
+		if (v->cache == NULL) {
+			st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	*out = v;
+	return CCAUTH_OK;
+fail:
+	ccauth_validator_free(v);
+	return st;
+}
+
+/* ---- validation */
+
+static void token_hash(struct ccauth_validator *v, const char *token, size_t len, unsigned char md[32])
+{
+	size_t start = ((uintptr_t)pthread_self() >> 6) % HASH_SLOTS;
+	unsigned int mdlen;
+
+	for (size_t i = 0; i < HASH_SLOTS; i++) {
+		struct hash_slot *s = &v->hash[(start + i) % HASH_SLOTS];
+
+		if (pthread_mutex_trylock(&s->mu) != 0)
+			continue;
+		if (EVP_DigestInit_ex2(s->ctx, v->sha256, NULL) == 1 && EVP_DigestUpdate(s->ctx, token, len) == 1 &&
+		    EVP_DigestFinal_ex(s->ctx, md, &mdlen) == 1) {
+			pthread_mutex_unlock(&s->mu);
+			return;
+		}
+		pthread_mutex_unlock(&s->mu);
+		break;
+	}
+	EVP_Digest(token, len, md, &mdlen, v->sha256, NULL);
+}
+
+static void hex8(const unsigned char md[32], char out[17])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < 8; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[16] = '\0';
+}
+
+static int token_chars_ok(const char *t, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c == '\0' || c == ' ' || (c >= '\t' && c <= '\r'))
+			return 0;
+	}
+	return 1;
+}
+
+static struct issuer_rt *route(struct ccauth_validator *v, const char *iss, size_t isslen)
+{
+	for (size_t i = 0; i < v->niss; i++) {
+		const char *s = v->iss[i].ic->issuer;
+
+		if (s != NULL && strlen(s) == isslen && memcmp(s, iss, isslen) == 0)
+			return &v->iss[i];
+	}
+	return NULL;
+}
+
+/* Step 7: kid -> exactly that kid (ALGORITHM when it cannot do alg); no kid -> the only key for alg. */
+static enum ccauth_status pick_key(const struct ccauth_jwks *set, const struct ccauth_jws *jws,
+                                   const struct ccauth_jwk **out, struct ccauth_error *err)
+{
+	const struct ccauth_jwk *found = NULL;
+	int kid_seen = 0;
+	size_t usable = 0;
+
+	for (size_t i = 0; i < set->nkeys; i++) {
+		const struct ccauth_jwk *k = &set->keys[i];
+
+		if (jws->kid != NULL) {
+			if (k->kid == NULL || k->kidlen != jws->kidlen || memcmp(k->kid, jws->kid, jws->kidlen) != 0)
+				continue;
+			kid_seen = 1;
+			if (ccauth_jwk_allows(k, jws->alg)) {
+				*out = k;
+				return CCAUTH_OK;
+			}
+		} else if (ccauth_jwk_allows(k, jws->alg)) {
+			found = k;
+			usable++;
+		}
+	}
+	if (jws->kid != NULL && kid_seen)
+		return ccauth_error_set(err, CCAUTH_E_ALGORITHM, "the key named by kid cannot do %s",
+		                        ccauth_alg_name(jws->alg));
+	if (jws->kid != NULL)
+		return ccauth_error_set(err, CCAUTH_E_UNKNOWN_KEY, "no key with this kid");
+	if (usable != 1)
+		return ccauth_error_set(err, CCAUTH_E_UNKNOWN_KEY, "no kid, and %zu keys can do %s", usable,
+		                        ccauth_alg_name(jws->alg));
+	*out = found;
+	return CCAUTH_OK;
+}
+
+static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
+                                     const char *fpr, const struct ccauth_identity **out, struct ccauth_error *err)
+{
+	struct ccauth_jws jws;
+	struct ccauth_jwks *keys = NULL;
+	const struct ccauth_jwk *key = NULL;
+	const struct ccauth_json *iss;
+	struct issuer_rt *rt;
+	struct claimset cs;
+	char user[CCAUTH_USER_MAX + 1];
+	enum ccauth_status st;
+
+	memset(&jws, 0, sizeof(jws));
+	/* 4 */
+	st = ccauth_jws_parse(token, len, &jws, err);
+	if (st != CCAUTH_OK)
+		goto done;
+	/* 5: iss picks the registry entry; nothing is trusted yet */
+	iss = ccauth_json_get(jws.payload, "iss");
+	if (iss == NULL) {
+		st = ccauth_error_set(err, CCAUTH_E_ISSUER, "iss is missing");
+		goto done;
+	}
+	if (iss->type != CCAUTH_JSON_STRING) {
+		st = ccauth_error_set(err, CCAUTH_E_MALFORMED, "iss is not a string");
+		goto done;
+	}
+	rt = route(v, iss->str, iss->len);
+	if (rt == NULL) {
+		st = ccauth_error_set(err, CCAUTH_E_ISSUER, "iss matches no trusted issuer");
+		goto done;
+	}
+	/* 6 */
+	if (!(rt->ic->algorithms & CCAUTH_ALG_BIT(jws.alg))) {
+		st = ccauth_error_set(err, CCAUTH_E_ALGORITHM, "%s is not allowed for [issuer %s]",
+		                      ccauth_alg_name(jws.alg), rt->ic->name);
+		goto done;
+	}
+	/* 7: an unknown kid may be a rotation: a remote source gets one forced refresh (issue #3) */
+	st = issuer_keys(rt, 0, &keys, err);
+	if (st != CCAUTH_OK)
+		goto done;
+	st = pick_key(keys, &jws, &key, err);
+	if (st == CCAUTH_E_UNKNOWN_KEY && rt->dynamic) {
+		ccauth_jwks_unref(keys);
+		st = issuer_keys(rt, 1, &keys, err);
+		if (st == CCAUTH_OK)
+			st = pick_key(keys, &jws, &key, err);
+	}
+	if (st != CCAUTH_OK)
+		goto done;
+	/* 8 */
+	st = ccauth_jws_verify(&jws, keys, key, err);
+	if (st != CCAUTH_OK)
+		goto done;
+	/* 9-14 */
+	st = claims_policy(rt->ic, jws.payload, jws.typ, 1, now, v->skew, &cs, err);
+	if (st != CCAUTH_OK)
+		goto done;
+	/* 15 */
+	st = ccauth_map_identity(rt->ic, jws.payload, user, err);
+	if (st != CCAUTH_OK)
+		goto done;
+	st = identity_build(rt->ic, iss->str, iss->len, &cs, user, fpr, CCAUTH_VIA_JWT, out, err);
+done:
+	ccauth_jwks_unref(keys);
+	ccauth_jws_clear(&jws);
+	return st;
+}
+
+enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
+                                   const struct ccauth_identity **out, struct ccauth_error *err)
+{
+	unsigned char md[32];
+	char fpr[17];
+	enum ccauth_status st;
+
+	if (out == NULL)
+		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "no result pointer");
+	*out = NULL;
+	if (v == NULL)
+		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "no validator");
+	/* 1 */
+	if (token == NULL || len == 0)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "empty token");
+	if (len > CCAUTH_TOKEN_MAX)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "token longer than %d bytes", CCAUTH_TOKEN_MAX);
+	if (!token_chars_ok(token, len))
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "token contains NUL or whitespace");
+	/* 2: one hash serves as cache key and as fingerprint */
+	token_hash(v, token, len, md);
+	*out = ccauth_vcache_get(v->cache, md, now);
+	if (*out != NULL)
+		return CCAUTH_OK;
+	hex8(md, fpr);
+	/* 3: opaque tokens need introspection (issue #3) */
+	if (!ccauth_jws_looks_like_jwt(token, len)) {
+		st = ccauth_error_set(err, CCAUTH_E_MALFORMED, "not a JWT (and no issuer introspects opaque tokens)");
+	} else {
+		st = verify_jwt(v, token, len, now, fpr, out, err);
+		if (st == CCAUTH_OK)
+			ccauth_vcache_put(v->cache, md, *out);
+	}
+	if (st == CCAUTH_OK)
+		ccauth_log(&v->log, LOG_DEBUG, "token %s: accepted as %s ([issuer %s])", fpr, (*out)->user,
+		           (*out)->issuer_name);
+	else
+		ccauth_log(&v->log, LOG_DEBUG, "token %s: rejected: %s", fpr, ccauth_status_reason(st));
+	return st;
+}
