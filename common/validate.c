@@ -613,14 +613,31 @@ static void hex8(const unsigned char md[32], char out[17])
 	out[16] = '\0';
 }
 
+static int byte_ok(unsigned char c)
+{
+	return !(c == '\0' || c == ' ' || (c >= '\t' && c <= '\r'));
+}
+
+/* No NUL and no whitespace.  Eight bytes at a time: only a word holding a byte below 0x21 needs a
+ * closer look (the cache-hit path hashes and scans every token, so this loop matters). */
 static int token_chars_ok(const char *t, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)t[i];
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
 
-		if (c == '\0' || c == ' ' || (c >= '\t' && c <= '\r'))
-			return 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, t + i, 8);
+		if (((w - ones * 0x21) & ~w & highs) == 0)
+			continue;
+		for (size_t j = i; j < i + 8; j++)
+			if (!byte_ok((unsigned char)t[j]))
+				return 0;
 	}
+	for (; i < len; i++)
+		if (!byte_ok((unsigned char)t[i]))
+			return 0;
 	return 1;
 }
 
