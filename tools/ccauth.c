@@ -12,6 +12,7 @@
 
 #include <json-c/json.h> /* not common/json.h */
 
+#include "commands.h"
 #include "jws.h"
 #include "util.h"
 #include "validate.h"
@@ -25,7 +26,7 @@ static const char usage_text[] =
     "commands:\n"
     "  verify [-i ISSUER]... [TOKEN|-]  validate an access token (from stdin when TOKEN is absent or -)\n"
     "                                   and print the identity as JSON\n"
-    "  token [CLIENT]                   print an access token (not implemented yet)\n"
+    "  token [CLIENT]                   print an access token (exit 1: the AS refused; see token --help)\n"
     "  discover URL                     print the AS metadata (not implemented yet)\n"
     "  check                            check config, files, endpoints, keys, clock (not implemented yet)\n"
     "\n"
@@ -274,7 +275,9 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "verify") == 0)
 		return cmd_verify(config, &log, argc, argv);
-	if (strcmp(cmd, "token") == 0 || strcmp(cmd, "discover") == 0 || strcmp(cmd, "check") == 0) {
+	if (strcmp(cmd, "token") == 0)
+		return ccauth_cmd_token(config, &log, argc, argv);
+	if (strcmp(cmd, "discover") == 0 || strcmp(cmd, "check") == 0) {
 		fputs("ccauth: not implemented yet\n", stderr);
 		return EXIT_USAGE;
 	}
