@@ -431,7 +431,11 @@ static enum ccauth_status transfer_error(CURL *c, CURLcode rc, const struct xfer
 	case CURLE_COULDNT_CONNECT:
 		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: cannot connect", host);
 	case CURLE_PEER_FAILED_VERIFICATION:
-		if (curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &vr) == CURLE_OK && vr != X509_V_OK)
+		/* libcurl checks the name itself after the chain and then reports no X509 code, or
+		 * X509_V_ERR_UNSPECIFIED, depending on the version */
+		if (curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &vr) == CURLE_OK && vr != X509_V_OK &&
+		    vr != X509_V_ERR_UNSPECIFIED && vr != X509_V_ERR_HOSTNAME_MISMATCH &&
+		    vr != X509_V_ERR_IP_ADDRESS_MISMATCH)
 			return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: TLS certificate not trusted (%s)", host,
 			                        X509_verify_cert_error_string(vr));
 		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: TLS certificate does not match the host name",

@@ -62,7 +62,7 @@ as_free_port() {
 # leaf CADIR NAME CN SAN [CA]: a certificate signed by CA (default ca)
 as_leaf() {
 	_d=$1 _n=$2 _cn=$3 _san=$4 _ca=${5:-ca}
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$_d/$_n.key" -out "$_d/$_n.csr" -subj "/CN=$_cn" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$_d/$_n.key" -out "$_d/$_n.csr" -subj "/CN=$_cn" 2>>"$_d/openssl.err"
 	{
 		[ -n "$_san" ] && echo "subjectAltName=$_san"
 		echo "basicConstraints=CA:FALSE"
@@ -73,7 +73,7 @@ as_leaf() {
 		esac
 	} >"$_d/$_n.ext"
 	openssl x509 -req -in "$_d/$_n.csr" -CA "$_d/$_ca.crt" -CAkey "$_d/$_ca.key" -CAcreateserial \
-		-out "$_d/$_n.crt" -days 30 -extfile "$_d/$_n.ext" 2>/dev/null
+		-out "$_d/$_n.crt" -days 30 -extfile "$_d/$_n.ext" 2>>"$_d/openssl.err"
 	rm -f "$_d/$_n.csr" "$_d/$_n.ext"
 	chmod 600 "$_d/$_n.key"
 }
@@ -85,22 +85,22 @@ as_setup_ca() {
 	for _ca in ca other-ca; do
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$_d/$_ca.key" -out "$_d/$_ca.crt" -days 30 \
 			-subj "/CN=ccauth test $_ca" -addext basicConstraints=critical,CA:TRUE \
-			-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || return 1
+			-addext keyUsage=critical,keyCertSign,cRLSign 2>>"$_d/openssl.err" || return 1
 	done
 	as_leaf "$_d" server 127.0.0.1 "IP:127.0.0.1,DNS:localhost" || return 1
 	as_leaf "$_d" wronghost wrong.invalid "DNS:wrong.invalid" || return 1
 	as_leaf "$_d" unknownca 127.0.0.1 "IP:127.0.0.1,DNS:localhost" other-ca || return 1
 	as_leaf "$_d" client-d service-d "" || return 1
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$_d/client-c-ec.pem" 2>/dev/null
-	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$_d/client-c-rsa.pem" 2>/dev/null
-	openssl genpkey -algorithm ED25519 -out "$_d/client-c-ed.pem" 2>/dev/null
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$_d/client-c-ec.pem" 2>>"$_d/openssl.err"
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$_d/client-c-rsa.pem" 2>>"$_d/openssl.err"
+	openssl genpkey -algorithm ED25519 -out "$_d/client-c-ed.pem" 2>>"$_d/openssl.err"
 	for _k in ec rsa ed; do
-		openssl pkey -in "$_d/client-c-$_k.pem" -pubout -out "$_d/client-c-$_k.pub.pem" 2>/dev/null || return 1
+		openssl pkey -in "$_d/client-c-$_k.pem" -pubout -out "$_d/client-c-$_k.pub.pem" 2>>"$_d/openssl.err" || return 1
 		chmod 600 "$_d/client-c-$_k.pem"
 	done
 	mkdir -p "$_d/capath"
 	cp "$_d/ca.crt" "$_d/capath/ccauth-test-ca.pem"
-	openssl rehash "$_d/capath" 2>/dev/null || c_rehash "$_d/capath" >/dev/null 2>&1 || return 1
+	openssl rehash "$_d/capath" 2>>"$_d/openssl.err" || c_rehash "$_d/capath" >/dev/null 2>&1 || return 1
 	touch "$_d/done"
 }
 

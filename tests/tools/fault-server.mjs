@@ -8,7 +8,7 @@
 // Routes (issuer of this server: https://127.0.0.1:FAULT_PORT):
 //   GET  /stats                     request counters per path: {"/jwks": 3, ...}
 //   GET  /ok[?max_age=N]            200 {"ok":true}, Cache-Control max-age=N when given
-//   GET  /500                       500 with a JSON body
+//   *    /500                       500 with a JSON body
 //   GET  /slow?s=N                  waits N seconds (default 10), then 200 {"ok":true}
 //   GET  /garbage                   200 application/json, not JSON
 //   GET  /wrong-type                200 text/html with a JSON body
@@ -17,7 +17,8 @@
 //   POST /401                       401 {"error":"invalid_client"}
 //   GET  /.well-known/oauth-authorization-server[/PATH], GET [/PATH]/.well-known/openid-configuration
 //        metadata: PATH "" (RFC 8414 and OIDC), "oidc-only" (OIDC form only), "mismatch" (issuer
-//        names another path), "http-jwks" (jwks_uri is http://), "no-jwks" (no jwks_uri)
+//        names another path), "http-jwks" (jwks_uri is http://), "no-jwks" (no jwks_uri);
+//        PATH one of 500 slow garbage wrong-type big big-chunked redirect: that fault instead
 //   GET  /jwks                      current keys (ES256 kid k1, k2, ...); 503 while down
 //   POST /rotate[?keep=1]           new key with the next kid (keep=1 also keeps the old one)
 //   POST /jwks-down?on=1|0          toggle JWKS availability
@@ -71,6 +72,7 @@ function metadata(path) {
   if (path === 'no-jwks') delete doc.jwks_uri;
   return doc;
 }
+const FAULT_MODES = new Set(['500', 'slow', 'garbage', 'wrong-type', 'big', 'big-chunked', 'redirect']);
 const META_PATHS = new Set(['', 'oidc-only', 'mismatch', 'http-jwks', 'no-jwks']);
 
 function json(res, status, body, headers = {}) {
@@ -105,17 +107,21 @@ function bigBody(res, withLength) {
 
 async function handler(req, res) {
   const url = new URL(req.url, ISSUER);
-  const p = url.pathname;
+  let p = url.pathname;
   const q = url.searchParams;
   if (p !== '/stats') stats[p] = (stats[p] || 0) + 1;
+  // a fault mode as an issuer path: both discovery URLs of https://127.0.0.1:PORT/MODE misbehave
+  const fm = p.match(/^\/\.well-known\/oauth-authorization-server\/([a-z0-9-]+)$/)
+    || p.match(/^\/([a-z0-9-]+)\/\.well-known\/openid-configuration$/);
+  if (fm && FAULT_MODES.has(fm[1])) p = `/${fm[1]}`;
 
+  if (p === '/500') return json(res, 500, { error: 'server_error' });
   if (req.method === 'GET') {
     if (p === '/stats') return json(res, 200, stats);
     if (p === '/ok') {
       const h = q.has('max_age') ? { 'Cache-Control': `max-age=${q.get('max_age')}` } : {};
       return json(res, 200, { ok: true }, h);
     }
-    if (p === '/500') return json(res, 500, { error: 'server_error' });
     if (p === '/slow') {
       const t = setTimeout(() => json(res, 200, { ok: true }), Number(q.get('s') || 10) * 1000);
       res.on('close', () => clearTimeout(t));
