@@ -1,0 +1,34 @@
+/* pam_ccauth options: an optional options file (conf=FILE) is read first, then the module
+ * arguments override it; one setter serves both (the Linux-PAM pam_faillock pattern). */
+#ifndef CCAUTH_PAM_OPTIONS_H
+#define CCAUTH_PAM_OPTIONS_H
+
+#include <security/pam_modules.h>
+
+#define CCAUTH_PAM_MAX_ISSUERS 16
+#define CCAUTH_PAM_PROMPT_MAX  128
+#define CCAUTH_PAM_CONF_MAX    (64 * 1024) /* bytes of a conf= options file */
+
+enum ccauth_pam_mode { CCAUTH_PAM_MODE_TOKEN, CCAUTH_PAM_MODE_SECRET };
+
+struct ccauth_pam_options {
+	char *config;                              /* ccauth.conf; NULL: the compiled-in default (never $CCAUTH_CONF) */
+	char *issuers[CCAUTH_PAM_MAX_ISSUERS + 1]; /* NULL-terminated [issuer NAME]s; none: all */
+	size_t nissuers;
+	int issuers_from_argv; /* argv's issuer= list replaces the options file's */
+	enum ccauth_pam_mode mode;
+	int use_first_pass;
+	int try_first_pass;
+	int debug;
+	char *prompt; /* NULL: "Access token: " or "Client secret: " */
+	int bad;      /* a security-relevant value was bad: the module refuses (PAM_SERVICE_ERR) */
+	int nomem;
+};
+
+/* Fill o from conf= (when given) then argv.  Unknown options and harmless bad values are logged at
+ * LOG_ERR and ignored.  Returns PAM_SUCCESS, PAM_SERVICE_ERR (a bad security-relevant value, an
+ * unusable options file) or PAM_BUF_ERR; o is always safe to pass to ccauth_pam_options_free. */
+int ccauth_pam_options_parse(pam_handle_t *pamh, int argc, const char **argv, struct ccauth_pam_options *o);
+void ccauth_pam_options_free(struct ccauth_pam_options *o);
+
+#endif
