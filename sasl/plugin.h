@@ -1,0 +1,49 @@
+/* Internal interface of libccauth.so (the Cyrus SASL plugin).  Nothing here is exported: the
+ * library is built with -fvisibility=hidden and a version script, and only plugin_init.c marks
+ * the two plug_init functions for export.
+ *
+ * Two mechanisms, OAUTHBEARER (RFC 7628) and XOAUTH2, each as a server and a client.  The shared
+ * state of a side (configuration, validator or token context) lives in one heap object per
+ * plug_init call, referenced by both mechanisms' glob_context; libsasl calls mech_free once per
+ * mechanism, so the object counts those references.
+ */
+#ifndef CCAUTH_SASL_PLUGIN_H
+#define CCAUTH_SASL_PLUGIN_H
+
+#include <stddef.h>
+
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+
+#include "error.h"
+#include "log.h"
+
+#define CCAUTH_SASL_OAUTHBEARER "OAUTHBEARER"
+#define CCAUTH_SASL_XOAUTH2     "XOAUTH2"
+
+/* Honest flags: the bearer token travels in clear inside the SASL exchange, so the mechanism is
+ * neither NOPLAINTEXT nor NOACTIVE; a captured token is replayable (PASS_CREDENTIALS).  Clients
+ * such as libldap (default secprops noplain) therefore need TLS underneath. */
+#define CCAUTH_SASL_SEC_FLAGS (SASL_SEC_NOANONYMOUS | SASL_SEC_PASS_CREDENTIALS)
+#define CCAUTH_SASL_FEATURES  (SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY)
+
+enum ccauth_sasl_mech { CCAUTH_MECH_OAUTHBEARER, CCAUTH_MECH_XOAUTH2 };
+
+/* Called from plugin_init.c after the version check. */
+int ccauth_sasl_server_plugs(const sasl_utils_t *utils, sasl_server_plug_t **pluglist, int *plugcount);
+int ccauth_sasl_client_plugs(const sasl_utils_t *utils, sasl_client_plug_t **pluglist, int *plugcount);
+
+/* A SASL option as a C string, or NULL when unset or empty ("plugin_name" is the mech name for
+ * libsasl's per-mechanism lookup). */
+const char *ccauth_sasl_getopt(const sasl_utils_t *utils, const char *option);
+
+/* The one place a core status becomes a SASL result code. */
+int ccauth_sasl_result(enum ccauth_status st);
+
+/* Mark the exchange done with no security layer (neither mechanism has one). */
+void ccauth_sasl_oparams_done(sasl_out_params_t *op);
+
+/* A struct ccauth_log that forwards to utils->log (conn NULL: the application's global log). */
+void ccauth_sasl_log_init(struct ccauth_log *log, const sasl_utils_t *utils);
+
+#endif
