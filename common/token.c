@@ -834,6 +834,77 @@ out:
 	return st;
 }
 
+/* ---- client authentication for other endpoints (introspection) ---- */
+
+void ccauth_client_auth_clear(struct ccauth_client_auth *a)
+{
+	if (a == NULL)
+		return;
+	ccauth_free_secret_str(a->authorization);
+	if (a->form != NULL)
+		ccauth_free_secret(a->form, a->formcap);
+	memset(a, 0, sizeof(*a));
+}
+
+enum ccauth_status ccauth_token_client_auth(const struct ccauth_client_conf *client, const char *endpoint, int64_t now,
+                                            struct ccauth_client_auth *out, struct ccauth_error *err)
+{
+	struct sbuf b = {0};
+	char *secret = NULL, *assertion = NULL;
+	size_t secretlen = 0;
+	EVP_PKEY *pkey = NULL;
+	enum ccauth_status st = CCAUTH_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (client->client_id == NULL)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "[client] has no client_id");
+	switch (client->auth_method) {
+	case CCAUTH_AUTH_CLIENT_SECRET_BASIC:
+		if ((st = read_client_secret(client->client_secret_file, &secret, &secretlen, err)) == CCAUTH_OK)
+			st = ccauth_token_basic_auth(client->client_id, secret, secretlen, &out->authorization, err);
+		break;
+	case CCAUTH_AUTH_CLIENT_SECRET_POST:
+		if ((st = read_client_secret(client->client_secret_file, &secret, &secretlen, err)) != CCAUTH_OK)
+			break;
+		sb_param(&b, "client_id", client->client_id, strlen(client->client_id));
+		sb_param(&b, "client_secret", secret, secretlen);
+		break;
+	case CCAUTH_AUTH_PRIVATE_KEY_JWT:
+		if ((st = load_private_key(client->private_key_file, &pkey, err)) != CCAUTH_OK ||
+		    (st = ccauth_token_assertion(client, endpoint, pkey, now, &assertion, err)) != CCAUTH_OK)
+			break;
+		sb_param(&b, "client_id", client->client_id, strlen(client->client_id));
+		sb_param(&b, "client_assertion_type", ASSERT_TYPE, sizeof(ASSERT_TYPE) - 1);
+		sb_param(&b, "client_assertion", assertion, strlen(assertion));
+		break;
+	case CCAUTH_AUTH_TLS_CLIENT_AUTH:
+		if ((st = ccauth_config_check_secret_file(client->tls_key_file, err)) != CCAUTH_OK)
+			break;
+		out->cred.tls_cert_file = client->tls_cert_file;
+		out->cred.tls_key_file = client->tls_key_file;
+		sb_param(&b, "client_id", client->client_id, strlen(client->client_id));
+		break;
+	}
+	if (st == CCAUTH_OK && b.p == NULL && !b.failed)
+		sb_add(&b, "", 0); /* Basic: no parameters, but always a buffer */
+	if (st == CCAUTH_OK && b.failed)
+		st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+	if (secret != NULL)
+		ccauth_free_secret(secret, CCAUTH_TOKEN_SECRET_MAX + 2);
+	ccauth_free_secret_str(assertion);
+	EVP_PKEY_free(pkey);
+	if (st != CCAUTH_OK) {
+		sb_wipe(&b);
+		ccauth_client_auth_clear(out);
+		return st;
+	}
+	out->form = b.p;
+	out->formlen = b.len;
+	out->formcap = b.cap;
+	out->cred.authorization = out->authorization;
+	return CCAUTH_OK;
+}
+
 /* ---- disk entries: a small JSON object read back with the strict reader ---- */
 
 static char *disk_encode(const struct ccauth_token *tok, size_t *len)

@@ -141,4 +141,23 @@ enum ccauth_status ccauth_token_parse_error(long status, const char *body, size_
 enum ccauth_status ccauth_token_assertion(const struct ccauth_client_conf *client, const char *token_endpoint,
                                           EVP_PKEY *pkey, int64_t now, char **out, struct ccauth_error *err);
 
+/* ---- client authentication for other endpoints (RFC 7662 introspection) ---- */
+
+/* How a client authenticates one request to endpoint: a Basic header, form parameters
+ * (client_id, client_secret or client_assertion_type + client_assertion with aud = endpoint, or
+ * client_id alone for tls_client_auth), or a client certificate.  Everything here is secret. */
+struct ccauth_client_auth {
+	struct ccauth_http_cred cred; /* pass to ccauth_http_post_form; points into this struct */
+	char *authorization;          /* owned by cred.authorization; NULL when not Basic */
+	char *form;                   /* parameters to append after '&' ("" when none), NUL-terminated */
+	size_t formlen, formcap;
+};
+
+/* Build the authentication of client (any auth_method) for a POST to endpoint at time now.  Reads
+ * the secret or key file each time (checked like for the token request).  Wipe with
+ * ccauth_client_auth_clear. */
+enum ccauth_status ccauth_token_client_auth(const struct ccauth_client_conf *client, const char *endpoint, int64_t now,
+                                            struct ccauth_client_auth *out, struct ccauth_error *err);
+void ccauth_client_auth_clear(struct ccauth_client_auth *a); /* NULL-safe */
+
 #endif
