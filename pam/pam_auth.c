@@ -47,8 +47,9 @@ static int plain_string(const char *s, size_t max)
 	return n > 0;
 }
 
-/* Lengths at which common conversation functions and daemons cut input (misc_conv keeps 511
- * bytes, sshd refuses passwords over 1024): a rejected token of such a length was most likely cut. */
+/* Lengths at which conversation functions and daemons cut input (Debian 12's misc_conv keeps 4095
+ * bytes; fixed buffers of 128/256/512/1024/8192 are common): a rejected token of such a length was
+ * most likely cut. */
 static int looks_truncated(size_t len)
 {
 	static const size_t cuts[] = {127, 128, 255, 256, 511, 512, 1023, 1024, 2047, 2048, 4095, 4096, 8191, 8192};
@@ -105,7 +106,8 @@ static void set_env(pam_handle_t *pamh, const char *name, const char *value)
 			value = NULL;
 	}
 	if (value == NULL || snprintf(buf, sizeof(buf), "%s=%s", name, value) >= (int)sizeof(buf)) {
-		(void)pam_putenv(pamh, name);
+		if (pam_getenv(pamh, name) != NULL)
+			(void)pam_putenv(pamh, name);
 		return;
 	}
 	(void)pam_putenv(pamh, buf);
@@ -113,9 +115,12 @@ static void set_env(pam_handle_t *pamh, const char *name, const char *value)
 
 static void clear_env(pam_handle_t *pamh)
 {
-	(void)pam_putenv(pamh, "CCAUTH_CLIENT_ID");
-	(void)pam_putenv(pamh, "CCAUTH_ISSUER");
-	(void)pam_putenv(pamh, "CCAUTH_SCOPE");
+	static const char *const names[] = {"CCAUTH_CLIENT_ID", "CCAUTH_ISSUER", "CCAUTH_SCOPE"};
+
+	/* pam_putenv logs an error for deleting an unset name */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (pam_getenv(pamh, names[i]) != NULL)
+			(void)pam_putenv(pamh, names[i]);
 }
 
 static enum ccauth_status check_issuers(const struct ccauth_config *cfg, const struct ccauth_pam_options *o,
@@ -291,8 +296,8 @@ int ccauth_pam_authenticate(pam_handle_t *pamh, const struct ccauth_pam_options 
 		if (st != CCAUTH_OK && ccauth_status_is_rejection(st) && looks_truncated(pwlen))
 			pam_syslog(pamh, LOG_NOTICE,
 			           "the token is exactly %zu bytes long and was rejected: the application or its "
-			           "conversation function probably cut it (misc_conv keeps 511 bytes, sshd refuses "
-			           "passwords over 1024); let the application set PAM_AUTHTOK itself",
+			           "conversation function probably cut it (Debian 12: misc_conv keeps 4095 bytes, "
+			           "saslauthd refuses passwords over 256, sshd over 1024; see pam_ccauth(8))",
 			           pwlen);
 	}
 	if (st != CCAUTH_OK)
