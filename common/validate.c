@@ -10,6 +10,11 @@
 
 #include <openssl/evp.h>
 
+#include "cache.h"
+#include "discovery.h"
+#include "http.h"
+#include "introspect.h"
+#include "keys.h"
 #include "util.h"
 #include "validate.h"
 #include "vcache.h"
@@ -326,11 +331,12 @@ static enum ccauth_status claims_policy(const struct ccauth_issuer_conf *ic, con
 	if (ic == NULL || claims == NULL || claims->type != CCAUTH_JSON_OBJECT)
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "claims are not a JSON object");
 	iss = ccauth_json_get(claims, "iss");
-	if (iss == NULL)
+	/* RFC 7662 makes iss optional in an introspection answer: the AS we asked speaks for its entry */
+	if (iss == NULL && check_typ)
 		return ccauth_error_set(err, CCAUTH_E_ISSUER, "iss is missing");
-	if (iss->type != CCAUTH_JSON_STRING)
+	if (iss != NULL && iss->type != CCAUTH_JSON_STRING)
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "iss is not a string");
-	if (ic->issuer == NULL || !json_str_eq(iss, ic->issuer))
+	if (iss != NULL && (ic->issuer == NULL || !json_str_eq(iss, ic->issuer)))
 		return ccauth_error_set(err, CCAUTH_E_ISSUER, "iss does not match [issuer %s]", ic->name);
 
 	/* 9: types before any policy */
@@ -396,6 +402,7 @@ struct issuer_rt {
 	struct ccauth_jwks *keys;
 	int dynamic;
 	pthread_rwlock_t lock;
+	struct ccauth_keys *remote; /* jwks_uri / discovery (keys.h); NULL for jwks_file */
 };
 
 /* EVP_MD_CTX pool for the token hash: one reused context per slot beats the one-shot SHA256()
@@ -414,15 +421,22 @@ struct ccauth_validator {
 	struct ccauth_log log;
 	int64_t skew;
 	EVP_MD *sha256;
+	/* remote issuers and introspection: made with the first issuer that needs them; no I/O */
+	struct ccauth_http *http;
+	struct ccauth_cache *dcache;
+	struct ccauth_discovery *disc;
+	struct ccauth_introspector *intro;
+	struct ccauth_keys_env keys_env;
 };
 
 /* A referenced key set for rt (release with ccauth_jwks_unref).  force_refresh asks a remote source
  * to refetch (rate-limited there); a static set ignores it.  The one place issue #3 plugs in. */
-static enum ccauth_status issuer_keys(struct issuer_rt *rt, int force_refresh, struct ccauth_jwks **ref_out,
-                                      struct ccauth_error *err)
+static enum ccauth_status issuer_keys(struct issuer_rt *rt, int force_refresh, int64_t now,
+                                      struct ccauth_jwks **ref_out, struct ccauth_error *err)
 {
-	(void)force_refresh;
 	*ref_out = NULL;
+	if (rt->remote != NULL)
+		return ccauth_keys_get(rt->remote, force_refresh, now, ref_out, err);
 	if (!rt->dynamic) {
 		if (rt->keys == NULL)
 			return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "[issuer %s]: remote keys not supported yet",
@@ -441,9 +455,43 @@ static enum ccauth_status issuer_keys(struct issuer_rt *rt, int force_refresh, s
 
 static void issuer_rt_clear(struct issuer_rt *rt)
 {
+	ccauth_keys_free(rt->remote);
+	rt->remote = NULL;
 	ccauth_jwks_unref(rt->keys);
 	rt->keys = NULL;
 	pthread_rwlock_destroy(&rt->lock);
+}
+
+/* The HTTP client, disk cache, discovery and introspector shared by the remote issuers.  Nothing
+ * here touches the network (a PAM module must not at pam_start); a cache_dir that cannot be used
+ * is logged and the validator works from memory. */
+static enum ccauth_status remote_env(struct ccauth_validator *v, struct ccauth_error *err)
+{
+	const struct ccauth_config *cfg = v->cfg;
+	struct ccauth_http_opts ho;
+	struct ccauth_error cerr;
+	enum ccauth_status st;
+
+	if (v->http != NULL)
+		return CCAUTH_OK;
+	ccauth_http_opts_from_config(cfg, &ho);
+	if ((st = ccauth_http_new(&ho, &v->http, err)) != CCAUTH_OK)
+		return st;
+	if (ccauth_cache_open(cfg->cache_dir, &v->log, &v->dcache, &cerr) != CCAUTH_OK) {
+		ccauth_log(&v->log, LOG_WARNING, "disk cache not used: %s", cerr.msg);
+		v->dcache = NULL;
+	}
+	if ((st = ccauth_discovery_new(v->http, v->dcache, &v->log, cfg->jwks_max_stale, &v->disc, err)) != CCAUTH_OK ||
+	    (st = ccauth_introspector_new(cfg, v->http, v->disc, &v->log, &v->intro, err)) != CCAUTH_OK)
+		return st;
+	v->keys_env.http = v->http;
+	v->keys_env.disc = v->disc;
+	v->keys_env.cache = v->dcache;
+	v->keys_env.log = &v->log;
+	v->keys_env.min_refresh = cfg->jwks_min_refresh;
+	v->keys_env.max_stale = cfg->jwks_max_stale;
+	v->keys_env.lock_wait_ms = (cfg->timeout > 0 ? cfg->timeout : 5) * 1000 + 1000;
+	return CCAUTH_OK;
 }
 
 static enum ccauth_status issuer_rt_init(struct ccauth_validator *v, struct issuer_rt *rt,
@@ -458,14 +506,19 @@ static enum ccauth_status issuer_rt_init(struct ccauth_validator *v, struct issu
 		return ccauth_error_set(err, CCAUTH_E_NOMEM, "cannot create a lock");
 	if (ic->issuer == NULL || ic->issuer[0] == '\0')
 		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[issuer %s] has no issuer", ic->name);
-	else if (ic->jwks_file == NULL)
-		return CCAUTH_OK; /* jwks_uri / discovery: issue #3 */
-	else if ((st = ccauth_jwks_load_file(ic->jwks_file, &v->log, &rt->keys, &e)) != CCAUTH_OK)
+	else if (ic->jwks_file == NULL || ccauth_introspect_enabled(ic))
+		st = remote_env(v, err);
+	else
+		st = CCAUTH_OK;
+	if (st == CCAUTH_OK && ic->jwks_file == NULL) /* jwks_uri or discovery: fetched on first use */
+		st = ccauth_keys_new(&v->keys_env, ic->name, ic->issuer, ic->jwks_uri, &rt->remote, err);
+	else if (st == CCAUTH_OK && (st = ccauth_jwks_load_file(ic->jwks_file, &v->log, &rt->keys, &e)) != CCAUTH_OK)
 		st = ccauth_error_set(err, st == CCAUTH_E_NOMEM ? st : CCAUTH_E_CONFIG, "[issuer %s] jwks_file: %s",
 		                      ic->name, e.msg);
-	else if (rt->keys->nkeys == 0)
+	else if (st == CCAUTH_OK && rt->keys->nkeys == 0)
 		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[issuer %s] jwks_file %s has no usable key", ic->name,
 		                      ic->jwks_file);
+	rt->dynamic = rt->remote != NULL;
 	if (st != CCAUTH_OK)
 		issuer_rt_clear(rt);
 	return st;
@@ -478,6 +531,10 @@ void ccauth_validator_free(struct ccauth_validator *v)
 	for (size_t i = 0; i < v->niss; i++)
 		issuer_rt_clear(&v->iss[i]);
 	free(v->iss);
+	ccauth_introspector_free(v->intro);
+	ccauth_discovery_free(v->disc);
+	ccauth_cache_close(v->dcache);
+	ccauth_http_free(v->http);
 	ccauth_vcache_free(v->cache);
 	for (size_t i = 0; i < HASH_SLOTS; i++) {
 		if (v->hash[i].ctx != NULL) {
@@ -688,8 +745,9 @@ static enum ccauth_status pick_key(const struct ccauth_jwks *set, const struct c
 	return CCAUTH_OK;
 }
 
-static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
-                                     const char *fpr, const struct ccauth_identity **out, struct ccauth_error *err)
+static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *token, size_t len,
+                                     const unsigned char md[32], int64_t now, const char *fpr, int *cacheable,
+                                     const struct ccauth_identity **out, struct ccauth_error *err)
 {
 	struct ccauth_jws jws;
 	struct ccauth_jwks *keys = NULL;
@@ -727,13 +785,13 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 		goto done;
 	}
 	/* 7: an unknown kid may be a rotation: a remote source gets one forced refresh (issue #3) */
-	st = issuer_keys(rt, 0, &keys, err);
+	st = issuer_keys(rt, 0, now, &keys, err);
 	if (st != CCAUTH_OK)
 		goto done;
 	st = pick_key(keys, &jws, &key, err);
 	if (st == CCAUTH_E_UNKNOWN_KEY && rt->dynamic) {
 		ccauth_jwks_unref(keys);
-		st = issuer_keys(rt, 1, &keys, err);
+		st = issuer_keys(rt, 1, now, &keys, err);
 		if (st == CCAUTH_OK)
 			st = pick_key(keys, &jws, &key, err);
 	}
@@ -751,11 +809,72 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 	st = ccauth_map_identity(rt->ic, jws.payload, user, err);
 	if (st != CCAUTH_OK)
 		goto done;
+	/* introspect = always: the AS must also call it active (introspect.h); its answer is cached
+	 * there for at most introspection_cache, so the identity must not outlive that here */
+	if (rt->ic->introspect == CCAUTH_INTROSPECT_ALWAYS) {
+		struct ccauth_json_doc *doc = NULL;
+
+		st = ccauth_introspect(v->intro, rt->ic, token, len, md, now, v->skew, &doc, err);
+		ccauth_json_free(doc);
+		if (st != CCAUTH_OK)
+			goto done;
+		*cacheable = 0;
+	}
 	st = identity_build(rt->ic, iss->str, iss->len, &cs, user, fpr, CCAUTH_VIA_JWT, out, err);
 done:
 	ccauth_jwks_unref(keys);
 	ccauth_jws_clear(&jws);
 	return st;
+}
+
+/* Step 3: an opaque token goes to the introspecting issuers in file order.  The first that calls
+ * it active with its own iss decides (its claims policy and mapping apply); "inactive" or another
+ * iss sends it on to the next.  Nobody active: INACTIVE, unless an AS could not be asked (then its
+ * error: the token may be active there). */
+static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *token, size_t len,
+                                        const unsigned char md[32], int64_t now, const char *fpr,
+                                        const struct ccauth_identity **out, struct ccauth_error *err)
+{
+	struct ccauth_error first = {0};
+	enum ccauth_status st;
+	size_t asked = 0;
+
+	for (size_t i = 0; i < v->niss; i++) {
+		const struct ccauth_issuer_conf *ic = v->iss[i].ic;
+		struct ccauth_json_doc *doc = NULL;
+		const struct ccauth_json *root, *iss;
+		char user[CCAUTH_USER_MAX + 1];
+		struct ccauth_error e;
+		struct claimset cs;
+
+		if (!ccauth_introspect_enabled(ic))
+			continue;
+		asked++;
+		st = ccauth_introspect(v->intro, ic, token, len, md, now, v->skew, &doc, &e);
+		if (st == CCAUTH_E_INACTIVE || st == CCAUTH_E_ISSUER)
+			continue;
+		if (st == CCAUTH_E_NOMEM || ccauth_status_is_rejection(st))
+			return ccauth_error_set(err, st, "%s", e.msg);
+		if (st != CCAUTH_OK) {
+			if (first.code == CCAUTH_OK)
+				first = e;
+			continue;
+		}
+		root = ccauth_json_root(doc);
+		iss = ccauth_json_get(root, "iss");
+		if ((st = claims_policy(ic, root, NULL, 0, now, v->skew, &cs, err)) == CCAUTH_OK &&
+		    (st = ccauth_map_identity(ic, root, user, err)) == CCAUTH_OK)
+			st = identity_build(ic, iss != NULL ? iss->str : ic->issuer,
+			                    iss != NULL ? iss->len : strlen(ic->issuer), &cs, user, fpr,
+			                    CCAUTH_VIA_INTROSPECTION, out, err);
+		ccauth_json_free(doc);
+		return st;
+	}
+	if (asked == 0)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "not a JWT (and no issuer introspects opaque tokens)");
+	if (first.code != CCAUTH_OK)
+		return ccauth_error_set(err, first.code, "%s", first.msg);
+	return ccauth_error_set(err, CCAUTH_E_INACTIVE, "no introspecting issuer calls the token active");
 }
 
 enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
@@ -764,6 +883,7 @@ enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token
 	unsigned char md[32];
 	char fpr[17];
 	enum ccauth_status st;
+	int cacheable = 1;
 
 	if (out == NULL)
 		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "no result pointer");
@@ -783,12 +903,13 @@ enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token
 	if (*out != NULL)
 		return CCAUTH_OK;
 	hex8(md, fpr);
-	/* 3: opaque tokens need introspection (issue #3) */
+	/* 3: opaque tokens go to introspection, never into the validated-token cache (the
+	 * introspector keeps answers for at most introspection_cache) */
 	if (!ccauth_jws_looks_like_jwt(token, len)) {
-		st = ccauth_error_set(err, CCAUTH_E_MALFORMED, "not a JWT (and no issuer introspects opaque tokens)");
+		st = verify_opaque(v, token, len, md, now, fpr, out, err);
 	} else {
-		st = verify_jwt(v, token, len, now, fpr, out, err);
-		if (st == CCAUTH_OK)
+		st = verify_jwt(v, token, len, md, now, fpr, &cacheable, out, err);
+		if (st == CCAUTH_OK && cacheable)
 			ccauth_vcache_put(v->cache, md, *out);
 	}
 	if (st == CCAUTH_OK)
