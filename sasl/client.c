@@ -551,13 +551,17 @@ static int client_mech_step(void *conn_context, sasl_client_params_t *params, co
 	}
 }
 
+/* nothing is required up front: a fetched token needs no prompt (NULL would mean libsasl's
+ * default, authname and password) */
+static const unsigned long no_prompts[] = {SASL_CB_LIST_END};
+
 static const sasl_client_plug_t client_template[2] = {
     {
         .mech_name = CCAUTH_SASL_OAUTHBEARER,
         .max_ssf = 0,
         .security_flags = CCAUTH_SASL_SEC_FLAGS,
         .features = CCAUTH_SASL_FEATURES,
-        .required_prompts = NULL,
+        .required_prompts = no_prompts,
         .mech_new = oauthbearer_new,
         .mech_step = client_mech_step,
         .mech_dispose = client_mech_dispose,
@@ -568,7 +572,7 @@ static const sasl_client_plug_t client_template[2] = {
         .max_ssf = 0,
         .security_flags = CCAUTH_SASL_SEC_FLAGS,
         .features = CCAUTH_SASL_FEATURES,
-        .required_prompts = NULL,
+        .required_prompts = no_prompts,
         .mech_new = xoauth2_new,
         .mech_step = client_mech_step,
         .mech_dispose = client_mech_dispose,

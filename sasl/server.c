@@ -185,7 +185,7 @@ static int glob_ready(struct server_glob *g, const sasl_utils_t *utils)
 		g->state = -1;
 		g->retry_at = now + RETRY_SECONDS;
 		ccauth_strlcpy(g->why, err.msg, sizeof(g->why));
-		utils->log(NULL, SASL_LOG_ERR, "ccauth: OAUTHBEARER/XOAUTH2 unavailable: %s", g->why);
+		utils->log(utils->conn, SASL_LOG_ERR, "ccauth: OAUTHBEARER/XOAUTH2 unavailable: %s", g->why);
 		rc = SASL_NOMECH;
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -268,8 +268,11 @@ static int set_identity(sasl_server_params_t *sp, const char *user, const char *
 		                    SASL_CU_AUTHID | SASL_CU_AUTHZID | SASL_CU_EXTERNALLY_VERIFIED, op);
 	} else {
 		rc = sp->canon_user(sp->utils->conn, user, 0, SASL_CU_AUTHID | SASL_CU_EXTERNALLY_VERIFIED, op);
+		/* an authzid unknown to the auxprop store is not a failure here: whether the token's
+		 * identity may act as it is the proxy policy's decision, made after this step */
 		if (rc == SASL_OK)
-			rc = sp->canon_user(sp->utils->conn, authzid, 0, SASL_CU_AUTHZID, op);
+			rc = sp->canon_user(sp->utils->conn, authzid, 0, SASL_CU_AUTHZID | SASL_CU_EXTERNALLY_VERIFIED,
+			                    op);
 	}
 	if (rc != SASL_OK)
 		return rc;

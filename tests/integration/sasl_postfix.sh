@@ -1,0 +1,3 @@
+#!/bin/sh
+. "$srcdir/lib/tap.sh"
+bail_skip_all todo
