@@ -334,32 +334,22 @@ static unsigned remote_port(const sasl_utils_t *utils)
 	return port <= 65535 ? port : 0;
 }
 
-/* Choose the client section (or password mode).  May ask for the authname. */
-static int decide(struct client_conn *c, sasl_client_params_t *params, sasl_interact_t **prompt_need,
-                  const char *authname, int authname_rc)
+/* The [client] section named by the ccauth_client option or $CCAUTH_CLIENT: SASL_OK with
+ * *named 0 when neither is set, SASL_FAIL when the named section does not exist. */
+static int named_client(struct client_conn *c, const sasl_utils_t *utils, int *named)
 {
-	const sasl_utils_t *utils = params->utils;
 	const char *name = ccauth_sasl_getopt(utils, "ccauth_client");
 
 	if (name == NULL)
 		name = secure_getenv("CCAUTH_CLIENT");
-	if (name != NULL && *name != '\0') {
-		c->client = c->cfg != NULL ? ccauth_config_client(c->cfg, name) : NULL;
-		if (c->client == NULL) {
-			utils->seterror(utils->conn, 0, "ccauth: no [client %.64s] in the configuration", name);
-			return SASL_FAIL;
-		}
-	} else if (c->cfg == NULL || c->cfg->nclients == 0) {
-		c->client = NULL;
-	} else if (c->cfg->nclients == 1) {
-		/* the authname could only pick this one too */
-		c->client = &c->cfg->clients[0];
-	} else {
-		if (authname_rc == SASL_INTERACT)
-			return SASL_INTERACT;
-		c->client = authname != NULL ? client_by_authname(c->cfg, authname) : NULL;
+	*named = name != NULL && *name != '\0';
+	if (!*named)
+		return SASL_OK;
+	c->client = c->cfg != NULL ? ccauth_config_client(c->cfg, name) : NULL;
+	if (c->client == NULL) {
+		utils->seterror(utils->conn, 0, "ccauth: no [client %.64s] in the configuration", name);
+		return SASL_FAIL;
 	}
-	c->decided = 1;
 	return SASL_OK;
 }
 
@@ -409,34 +399,52 @@ static int first_message(struct client_conn *c, sasl_client_params_t *params, sa
 		if ((rc = keep_copy(utils, authzid, &c->authzid)) != SASL_OK)
 			return rc;
 	}
-	/* the authname: to pick one of several sections, or the XOAUTH2 user in password mode; asked
-	 * only when needed so that a fetched token needs no prompt at all */
-	if (c->authname == NULL && (c->mech == CCAUTH_MECH_XOAUTH2 || (c->cfg != NULL && c->cfg->nclients > 1) ||
-	                            find_prompt(prompt_need, SASL_CB_AUTHNAME))) {
-		rc_authname = get_simple(utils, prompt_need, SASL_CB_AUTHNAME, &authname);
-		if (rc_authname != SASL_OK && rc_authname != SASL_INTERACT)
-			return rc_authname;
-		if ((rc = keep_copy(utils, authname, &c->authname)) != SASL_OK)
-			return rc;
-	}
 	if (!c->decided) {
-		rc = decide(c, params, prompt_need, c->authname, rc_authname);
-		if (rc != SASL_OK && rc != SASL_INTERACT)
-			goto fail;
+		int named;
+
+		if ((rc = named_client(c, utils, &named)) != SASL_OK)
+			return rc;
+		if (named)
+			c->decided = 1;
+		else if (c->cfg == NULL || c->cfg->nclients <= 1) {
+			/* none: password mode; one: an authname could only pick that one too */
+			c->client = c->cfg != NULL && c->cfg->nclients == 1 ? &c->cfg->clients[0] : NULL;
+			c->decided = 1;
+		} else {
+			/* several sections: the authname picks one (name or client_id), else the password */
+			rc_authname = get_simple(utils, prompt_need, SASL_CB_AUTHNAME, &authname);
+			if (rc_authname != SASL_OK && rc_authname != SASL_INTERACT)
+				return rc_authname;
+			if ((rc = keep_copy(utils, authname, &c->authname)) != SASL_OK)
+				return rc;
+			if (rc_authname == SASL_OK) {
+				c->client = c->authname != NULL ? client_by_authname(c->cfg, c->authname) : NULL;
+				c->decided = 1;
+			}
+		}
 	}
 	if (c->decided && c->client == NULL) {
+		/* password mode; XOAUTH2 also needs the user name */
 		rc_pass = get_pass(utils, prompt_need, &pass, &passlen);
 		if (rc_pass != SASL_OK && rc_pass != SASL_INTERACT)
 			return rc_pass;
+		if (c->mech == CCAUTH_MECH_XOAUTH2 && c->authname == NULL) {
+			rc_authname = get_simple(utils, prompt_need, SASL_CB_AUTHNAME, &authname);
+			if (rc_authname != SASL_OK && rc_authname != SASL_INTERACT)
+				return rc_authname;
+			if ((rc = keep_copy(utils, authname, &c->authname)) != SASL_OK)
+				return rc;
+		}
 	}
 	if (rc_authzid == SASL_INTERACT)
 		ask[nask++] = SASL_CB_USER;
-	if (rc_authname == SASL_INTERACT && (!c->decided || c->mech == CCAUTH_MECH_XOAUTH2))
+	if (rc_authname == SASL_INTERACT)
 		ask[nask++] = SASL_CB_AUTHNAME;
 	if (rc_pass == SASL_INTERACT)
 		ask[nask++] = SASL_CB_PASS;
 	if (nask > 0) {
-		/* the prompt results we read were copied: the old list can go */
+		/* the prompt results we read were copied (the password is asked again): the old
+		 * list can go */
 		if (prompt_need != NULL && *prompt_need != NULL) {
 			utils->free(*prompt_need);
 			*prompt_need = NULL;

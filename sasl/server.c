@@ -370,7 +370,7 @@ static int server_mech_step(void *conn_context, sasl_server_params_t *sp, const 
 		goto out;
 	}
 	ccauth_fingerprint(token, tlen, fpr);
-	sp->utils->log(sp->utils->conn, ccauth_status_is_rejection(st) ? SASL_LOG_NOTE : SASL_LOG_ERR,
+	sp->utils->log(sp->utils->conn, ccauth_status_is_rejection(st) ? SASL_LOG_FAIL : SASL_LOG_ERR,
 	               "ccauth: %s rejected token %s: %s: %s", mech_name(c->mech), fpr, ccauth_status_reason(st),
 	               err.msg);
 	if (ccauth_status_is_rejection(st))

@@ -1,0 +1,130 @@
+# A throw-away OpenLDAP slapd for integration scripts (sourced, POSIX sh; needs root).
+#
+#   slapd_require              skip the whole script (TAP) without slapd, ldap-utils, unshare or root
+#   slapd_start DIR PORT CERTDIR SASLCONF
+#                              build a config and a small DIT in DIR and start slapd on
+#                              ldap://127.0.0.1:PORT (plus ldapi in DIR) with StartTLS from
+#                              CERTDIR/{ca,server}.crt and server.key.  SASLCONF is the text of
+#                              the Cyrus SASL config for the app "slapd".  Debian's slapd reads
+#                              that only from /etc/ldap/sasl2/slapd.conf (SASL_CONF_PATH is
+#                              ignored), so slapd runs in a private mount namespace (unshare -m)
+#                              with DIR/sasl2 bind-mounted over /etc/ldap/sasl2; the host's
+#                              directory is never touched.  SASL_PATH (plugin dirs) is passed on
+#                              from the environment.  The pid joins $as_pids, so as_init's EXIT
+#                              trap stops it; log in DIR/slapd.log.
+#   slapd_stop DIR
+#   slapd_alive DIR            slapd still runs and answers an anonymous whoami
+#
+# Identities: SASL names uid=ID,cn=oauthbearer,cn=auth and uid=ID,cn=xoauth2,cn=auth map to
+# uid=ID,ou=services,dc=example,dc=test (authz-regexp); uid=service-a and uid=alice (userPassword
+# alice-pw, ou=people) exist.
+
+SLAPD_BASE=dc=example,dc=test
+
+slapd_require() {
+	[ "$(id -u)" -eq 0 ] || bail_skip_all "slapd tests need root (unshare -m for /etc/ldap/sasl2)"
+	for _c in slapd slapadd slaptest ldapwhoami unshare mount; do
+		command -v "$_c" >/dev/null 2>&1 || [ -x "/usr/sbin/$_c" ] || bail_skip_all "$_c not found"
+	done
+	[ -d /etc/ldap/sasl2 ] || bail_skip_all "/etc/ldap/sasl2 missing (slapd package)"
+	unshare -m true 2>/dev/null || bail_skip_all "unshare -m not permitted here"
+}
+
+slapd_start() {
+	_d=$1 _port=$2 _certs=$3
+	PATH=$PATH:/usr/sbin
+	mkdir -p "$_d/db" "$_d/sasl2"
+	cat >"$_d/slapd.conf" <<EOF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include /etc/ldap/schema/nis.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile $_d/slapd.pid
+argsfile $_d/slapd.args
+TLSCACertificateFile $_certs/ca.crt
+TLSCertificateFile $_certs/server.crt
+TLSCertificateKeyFile $_certs/server.key
+# the default sasl-secprops (noanonymous,noplain) stay: OAUTHBEARER is offered only with TLS
+authz-regexp "^uid=([^,]+),cn=(oauthbearer|xoauth2),cn=auth\$" "uid=\$1,ou=services,$SLAPD_BASE"
+authz-regexp "^uid=([^,]+),cn=[^,]+,cn=auth\$" "uid=\$1,ou=people,$SLAPD_BASE"
+authz-policy to
+database config
+rootdn "cn=config"
+access to * by dn.exact=gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth manage by * break
+database mdb
+maxsize 104857600
+suffix "$SLAPD_BASE"
+rootdn "cn=admin,$SLAPD_BASE"
+rootpw secret
+directory $_d/db
+access to attrs=userPassword by anonymous auth by * none
+access to * by * read
+EOF
+	printf '%s\n' "$4" >"$_d/sasl2/slapd.conf"
+	cat >"$_d/base.ldif" <<EOF
+dn: $SLAPD_BASE
+objectClass: dcObject
+objectClass: organization
+o: Example
+dc: example
+
+dn: ou=people,$SLAPD_BASE
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=services,$SLAPD_BASE
+objectClass: organizationalUnit
+ou: services
+
+dn: uid=alice,ou=people,$SLAPD_BASE
+objectClass: inetOrgPerson
+uid: alice
+cn: Alice
+sn: A
+userPassword: alice-pw
+
+dn: uid=service-a,ou=services,$SLAPD_BASE
+objectClass: account
+uid: service-a
+EOF
+	slaptest -Q -u -f "$_d/slapd.conf" || return 1
+	slapadd -q -f "$_d/slapd.conf" -l "$_d/base.ldif" || return 1
+	_ldapi="ldapi://$(printf %s "$_d/ldapi" | sed 's,/,%2F,g')"
+	# -d keeps slapd in the foreground, so $! is slapd itself (unshare and sh exec it)
+	unshare -m sh -c 'mount --bind "$0" /etc/ldap/sasl2 && exec "$@"' "$_d/sasl2" \
+		slapd -f "$_d/slapd.conf" -h "ldap://127.0.0.1:$_port/ $_ldapi" -d "${SLAPD_DEBUG:-stats}" \
+		>"$_d/slapd.log" 2>&1 &
+	_pid=$!
+	echo "$_pid" >"$_d/slapd.fg.pid"
+	as_pids="${as_pids:-} $_pid"
+	_n=0
+	while [ $_n -lt 100 ]; do
+		ldapwhoami -H "ldap://127.0.0.1:$_port" -x >/dev/null 2>&1 && return 0
+		kill -0 "$_pid" 2>/dev/null || break
+		sleep 0.05
+		_n=$((_n + 1))
+	done
+	diag "slapd did not start:"
+	tail -5 "$_d/slapd.log" | sed 's/^/# /'
+	return 1
+}
+
+slapd_alive() {
+	_pid=$(cat "$1/slapd.fg.pid" 2>/dev/null) || return 1
+	kill -0 "$_pid" 2>/dev/null || return 1
+	_port=$(sed -n 's,.*ldap://127.0.0.1:\([0-9]*\)/.*,\1,p' "$1/slapd.args" 2>/dev/null)
+	[ -z "$_port" ] || ldapwhoami -H "ldap://127.0.0.1:$_port" -x >/dev/null 2>&1
+}
+
+slapd_stop() {
+	_pid=$(cat "$1/slapd.fg.pid" 2>/dev/null) || return 0
+	kill "$_pid" 2>/dev/null || :
+	_n=0
+	while kill -0 "$_pid" 2>/dev/null && [ $_n -lt 100 ]; do
+		sleep 0.05
+		_n=$((_n + 1))
+	done
+	rm -f "$1/slapd.fg.pid"
+}
