@@ -239,18 +239,20 @@ static enum ccauth_status refresh(struct ccauth_keys *k, int force, int64_t now,
 		}
 	}
 	if (force && have) {
+		/* the marker's expires is when some process last forced a refetch (its stale time only
+		 * keeps it on disk): each reader applies its own min_refresh */
 		if (ccauth_cache_get(k->env.cache, k->fkey, k->fkeylen, &m, &mfound, NULL) == CCAUTH_OK && mfound &&
-		    now < m.expires) {
+		    now >= (int64_t)m.expires && now < (int64_t)m.expires + k->env.min_refresh) {
 			/* another process did the forced refetch a moment ago: nothing new to find */
 			f->forced_marked = 1;
-			f->forced_at = (int64_t)m.expires - k->env.min_refresh;
+			f->forced_at = (int64_t)m.expires;
 			st = CCAUTH_OK;
 			goto out;
 		}
 		f->forced_marked = 1;
 		f->forced_at = now;
-		if (ccauth_cache_put(k->env.cache, k->fkey, k->fkeylen, "1", 1, (time_t)(now + k->env.min_refresh),
-		                     (time_t)(now + k->env.min_refresh), &lerr) != CCAUTH_OK)
+		if (ccauth_cache_put(k->env.cache, k->fkey, k->fkeylen, "1", 1, (time_t)now, (time_t)(now + 86400),
+		                     &lerr) != CCAUTH_OK)
 			ccauth_log(k->env.log, LOG_DEBUG, "[issuer %s]: refresh marker not stored: %s", k->name,
 			           lerr.msg);
 	}
