@@ -16,6 +16,11 @@ if command -v node >/dev/null 2>&1 && [ -d "$as_tools/node_modules/oidc-provider
 		PAM_TEST_AS_JWKS="$AS_DIR/as-jwks.json"
 		PAM_TEST_AS_CA="$AS_DIR/ca/ca.crt"
 		export PAM_TEST_AS_ISSUER PAM_TEST_AS_JWKS PAM_TEST_AS_CA
+		# a token from the AS for the warm-disk-cache case; the driver stops the AS (pid) itself
+		PAM_TEST_AS_TOKEN=$(curl -sf --cacert "$AS_DIR/ca/ca.crt" -u service-a:secret-a -d grant_type=client_credentials \
+			-d scope=ldap.read "https://127.0.0.1:$port/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+		PAM_TEST_AS_PID=$(cat "$AS_DIR/pam.pid")
+		export PAM_TEST_AS_TOKEN PAM_TEST_AS_PID
 	else
 		sed 's/^/# /' "$AS_DIR/start.out"
 	fi

@@ -13,6 +13,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -762,6 +763,43 @@ static void secret_cases(void)
 	            PAM_AUTH_ERR);
 }
 
+/* Remote keys: a first authentication fills the disk cache; with the AS stopped, a new handle still
+ * succeeds from the disk cache, and a cold cache gives PAM_AUTHINFO_UNAVAIL.  Runs last: it stops the AS. */
+static void warm_disk_cases(void)
+{
+	const char *iss = getenv("PAM_TEST_AS_ISSUER"), *ca = getenv("PAM_TEST_AS_CA"),
+	           *tok = getenv("PAM_TEST_AS_TOKEN"), *pids = getenv("PAM_TEST_AS_PID");
+	char buf[4096], svc[2 * PATH_MAX];
+	pid_t pid;
+	int n = 0;
+
+	if (iss == NULL || ca == NULL || tok == NULL || tok[0] == '\0' || pids == NULL) {
+		skip("AS down, keys in the disk cache", "no test AS");
+		return;
+	}
+	FMT(buf,
+	    "[global]\nca_file = %s\ncache_dir = %s/wcache\ntimeout = 2\n[issuer as]\nissuer = %s\n"
+	    "audience = urn:test:rs256\nrequired_scope = ldap.read\n",
+	    ca, dir, iss);
+	conf("wd.conf", buf, 0600);
+	FMT(buf,
+	    "[global]\nca_file = %s\ncache_dir = %s/wcold\ntimeout = 2\n[issuer as]\nissuer = %s\n"
+	    "audience = urn:test:rs256\nrequired_scope = ldap.read\n",
+	    ca, dir, iss);
+	conf("wcold.conf", buf, 0600);
+	FMT(svc, "auth required MOD config=%s\n", path_of("wd.conf"));
+	service("wd", svc);
+	FMT(svc, "auth required MOD config=%s\n", path_of("wcold.conf"));
+	service("wcold", svc);
+	expect_auth("AS up, remote keys fetched into the disk cache", "wd", "service-a", tok, PAM_SUCCESS);
+	pid = (pid_t)strtol(pids, NULL, 10);
+	if (pid > 1 && kill(pid, SIGTERM) == 0)
+		while (kill(pid, 0) == 0 && n++ < 100)
+			usleep(50000);
+	expect_auth("AS down, keys in the disk cache (new handle)", "wd", "service-a", tok, PAM_SUCCESS);
+	expect_auth("AS down, cold disk cache", "wcold", "service-a", tok, PAM_AUTHINFO_UNAVAIL);
+}
+
 static int loop(long n)
 {
 	char svc[PATH_MAX + 64], *good = token(ISS, AUD, USER, 3600);
@@ -804,6 +842,7 @@ int main(int argc, char **argv)
 		availability_cases();
 		config_cases();
 		secret_cases();
+		warm_disk_cases();
 	}
 	if (fstat(capfd, &st) != 0)
 		die("fstat");
