@@ -280,7 +280,9 @@ static void test_parse_error(void **state)
 	/* control characters and non-ASCII become '?' */
 	b = "{\"error\":\"invalid_request\",\"error_description\":\"bad\\n\\u001b[31mred \\u00e9\"}";
 	assert_int_equal(ccauth_token_parse_error(400, b, strlen(b), NULL, 0, &err), CCAUTH_E_DENIED);
-	assert_string_equal(err.msg, "AS refused: invalid_request (bad?" "?[31mred ?" "?)");
+	assert_string_equal(err.msg, "AS refused: invalid_request (bad?"
+	                             "?[31mred ?"
+	                             "?)");
 
 	/* a long description is cut at CCAUTH_TOKEN_DESC_MAX characters */
 	snprintf(body, sizeof(body), "{\"error\":\"invalid_client\",\"error_description\":\"%0300d\"}", 7);
