@@ -459,9 +459,26 @@ static void wipe_slist(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
+/* notAfter of the server's own certificate (the first libcurl reports); 0 if unknown. */
+static time_t leaf_expiry(CURL *c)
+{
+	struct curl_certinfo *ci = NULL;
+
+	if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK || ci == NULL || ci->num_of_certs < 1)
+		return 0;
+	for (struct curl_slist *l = ci->certinfo[0]; l != NULL; l = l->next)
+		if (strncmp(l->data, "Expire date:", 12) == 0) {
+			time_t t = curl_getdate(l->data + 12 + strspn(l->data + 12, " "), NULL);
+
+			return t > 0 ? t : 0;
+		}
+	return 0;
+}
+
+/* cert_expiry: NULL, or ask for the server's chain (ccauth_http_get_certinfo). */
 static enum ccauth_status request(struct ccauth_http *h, const char *url, const char *form, size_t formlen,
                                   const struct ccauth_http_cred *cred, struct ccauth_http_response *resp,
-                                  struct ccauth_error *err)
+                                  time_t *cert_expiry, struct ccauth_error *err)
 {
 	struct xfer x;
 	struct curl_slist *hdrs = NULL, *tmp;
@@ -474,6 +491,8 @@ static enum ccauth_status request(struct ccauth_http *h, const char *url, const 
 	pid_t owner;
 	CURL *c;
 
+	if (cert_expiry != NULL)
+		*cert_expiry = 0;
 	if (h == NULL || resp == NULL)
 		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "http: no context");
 	memset(resp, 0, sizeof(*resp));
@@ -553,10 +572,18 @@ static enum ccauth_status request(struct ccauth_http *h, const char *url, const 
 		SET(CURLOPT_SSLKEY, cred->tls_key_file != NULL ? cred->tls_key_file : cred->tls_cert_file);
 	}
 	SET(CURLOPT_HTTPHEADER, hdrs);
+	if (cert_expiry != NULL) {
+		/* a reused connection or a resumed session would not show the chain again */
+		SET(CURLOPT_CERTINFO, 1L);
+		SET(CURLOPT_FRESH_CONNECT, 1L);
+		SET(CURLOPT_SSL_SESSIONID_CACHE, 0L);
+	}
 
 	sigpipe_block(&sp);
 	rc = curl_easy_perform(c);
 	sigpipe_restore(&sp);
+	if (cert_expiry != NULL)
+		*cert_expiry = leaf_expiry(c);
 
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct != NULL)
@@ -607,7 +634,15 @@ done:
 enum ccauth_status ccauth_http_get(struct ccauth_http *h, const char *url, struct ccauth_http_response *resp,
                                    struct ccauth_error *err)
 {
-	return request(h, url, NULL, 0, NULL, resp, err);
+	return request(h, url, NULL, 0, NULL, resp, NULL, err);
+}
+
+enum ccauth_status ccauth_http_get_certinfo(struct ccauth_http *h, const char *url, struct ccauth_http_response *resp,
+                                            time_t *cert_expiry, struct ccauth_error *err)
+{
+	time_t dummy;
+
+	return request(h, url, NULL, 0, NULL, resp, cert_expiry != NULL ? cert_expiry : &dummy, err);
 }
 
 enum ccauth_status ccauth_http_post_form(struct ccauth_http *h, const char *url, const char *form, size_t formlen,
@@ -616,7 +651,7 @@ enum ccauth_status ccauth_http_post_form(struct ccauth_http *h, const char *url,
 {
 	if (form == NULL)
 		form = "";
-	return request(h, url, form, formlen, cred, resp, err);
+	return request(h, url, form, formlen, cred, resp, NULL, err);
 }
 
 void ccauth_http_response_free(struct ccauth_http_response *resp)

@@ -65,6 +65,14 @@ void ccauth_http_free(struct ccauth_http *h);
 enum ccauth_status ccauth_http_get(struct ccauth_http *h, const char *url, struct ccauth_http_response *resp,
                                    struct ccauth_error *err);
 
+/* GET url for diagnostics (ccauth check): the same rules and result as ccauth_http_get, on a new
+ * connection without TLS session resumption, with libcurl's certificate info switched on.
+ * *cert_expiry: the notAfter of the server's own certificate (0: unknown, e.g. no TLS handshake
+ * completed).  Whatever the status, resp->status (0: no HTTP answer) and
+ * resp->date describe what came back, so a 404 still tells that the host answered and its clock. */
+enum ccauth_status ccauth_http_get_certinfo(struct ccauth_http *h, const char *url, struct ccauth_http_response *resp,
+                                            time_t *cert_expiry, struct ccauth_error *err);
+
 /* POST an application/x-www-form-urlencoded body (form, formlen).  CCAUTH_OK as for GET.  A
  * 400, 401 or 403 answer with a JSON content type returns CCAUTH_E_DENIED with resp filled, so
  * the caller can read the OAuth "error" member; every other failure is CCAUTH_E_UNAVAILABLE.

@@ -27,8 +27,10 @@ static const char usage_text[] =
     "  verify [-i ISSUER]... [TOKEN|-]  validate an access token (from stdin when TOKEN is absent or -)\n"
     "                                   and print the identity as JSON\n"
     "  token [CLIENT]                   print an access token (exit 1: the AS refused; see token --help)\n"
-    "  discover URL                     print the AS metadata (not implemented yet)\n"
-    "  check                            check config, files, endpoints, keys, clock (not implemented yet)\n"
+    "  discover URL                     print the AS metadata of issuer URL as JSON (exit 3: unreachable,\n"
+    "                                   or nonsense such as another issuer's document; see discover --help)\n"
+    "  check [--token]                  check config, files, endpoints, keys, clock: one ok/warn/fail line\n"
+    "                                   per finding; exit 1 when any fails (see check --help)\n"
     "\n"
     "options:\n"
     "  -c, --config FILE   configuration file (default: $CCAUTH_CONF, else " CCAUTH_DEFAULT_CONFIG ")\n"
@@ -277,9 +279,9 @@ int main(int argc, char **argv)
 		return cmd_verify(config, &log, argc, argv);
 	if (strcmp(cmd, "token") == 0)
 		return ccauth_cmd_token(config, &log, argc, argv);
-	if (strcmp(cmd, "discover") == 0 || strcmp(cmd, "check") == 0) {
-		fputs("ccauth: not implemented yet\n", stderr);
-		return EXIT_USAGE;
-	}
+	if (strcmp(cmd, "discover") == 0)
+		return ccauth_cmd_discover(config, &log, argc, argv);
+	if (strcmp(cmd, "check") == 0)
+		return ccauth_cmd_check(config, &log, argc, argv);
 	return usage_error("unknown command");
 }

@@ -17,7 +17,8 @@
 //   POST /401                       401 {"error":"invalid_client"}
 //   GET  /.well-known/oauth-authorization-server[/PATH], GET [/PATH]/.well-known/openid-configuration
 //        metadata: PATH "" (RFC 8414 and OIDC), "oidc-only" (OIDC form only), "mismatch" (issuer
-//        names another path), "http-jwks" (jwks_uri is http://), "no-jwks" (no jwks_uri);
+//        names another path), "http-jwks" (jwks_uri is http://), "no-jwks" (no jwks_uri),
+//        "skewed" (a Date header 200 s ahead of the clock);
 //        PATH one of 500 slow garbage wrong-type big big-chunked redirect: that fault instead
 //   GET  /jwks                      current keys (ES256 kid k1, k2, ...); 503 while down
 //   POST /rotate[?keep=1]           new key with the next kid (keep=1 also keeps the old one)
@@ -73,7 +74,8 @@ function metadata(path) {
   return doc;
 }
 const FAULT_MODES = new Set(['500', 'slow', 'garbage', 'wrong-type', 'big', 'big-chunked', 'redirect']);
-const META_PATHS = new Set(['', 'oidc-only', 'mismatch', 'http-jwks', 'no-jwks']);
+const META_PATHS = new Set(['', 'oidc-only', 'mismatch', 'http-jwks', 'no-jwks', 'skewed']);
+const skew = (path) => (path === 'skewed' ? { Date: new Date(Date.now() + 200000).toUTCString() } : {});
 
 function json(res, status, body, headers = {}) {
   const s = typeof body === 'string' ? body : JSON.stringify(body);
@@ -143,9 +145,9 @@ async function handler(req, res) {
       return json(res, 200, { keys: keys.map((k) => k.jwk) }, { 'Cache-Control': `max-age=${jwksMaxAge}` });
     }
     let m = p.match(/^\/\.well-known\/oauth-authorization-server(?:\/(.*))?$/);
-    if (m && META_PATHS.has(m[1] || '') && m[1] !== 'oidc-only') return json(res, 200, metadata(m[1] || ''));
+    if (m && META_PATHS.has(m[1] || '') && m[1] !== 'oidc-only') return json(res, 200, metadata(m[1] || ''), skew(m[1]));
     m = p.match(/^(?:\/(.*))?\/\.well-known\/openid-configuration$/);
-    if (m && META_PATHS.has(m[1] || '')) return json(res, 200, metadata(m[1] || ''), { 'Cache-Control': 'max-age=120' });
+    if (m && META_PATHS.has(m[1] || '')) return json(res, 200, metadata(m[1] || ''), { 'Cache-Control': 'max-age=120', ...skew(m[1]) });
   } else if (req.method === 'POST') {
     const body = await readBody(req);
     if (p === '/401') return json(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' });
