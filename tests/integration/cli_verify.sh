@@ -96,11 +96,6 @@ expect_rc 2 "two tokens"
 run -c "$tmp/ccauth.conf" "$good"
 expect_rc 2 "unknown command"
 grep -qF "$good" "$tmp/err" && not_ok "unknown command echoes its argument" || ok "unknown command is not echoed"
-for c in token discover check; do
-	run -c "$tmp/ccauth.conf" $c
-	expect_rc 2 "$c"
-	[ "$err" = "ccauth: not implemented yet" ] && ok "$c: not implemented yet" || not_ok "$c: $err"
-done
 run -c "$tmp/missing.conf" verify "$good"
 expect_rc 2 "missing config"
 case $err in "ccauth: config: "*missing.conf*) ok "missing config names the file" ;; *) not_ok "missing config: $err" ;; esac
