@@ -210,8 +210,31 @@ static enum ccauth_status from_network(struct ccauth_keys *k, int64_t now, struc
 	return st;
 }
 
-/* The refresh, outside the in-process lock: disk (after taking the cross-process lock), the
- * forced-refresh marker, the network, and the disk's stale copy as the last resort. */
+/* A fresh disk entry (for force: one that differs from what we hold) into f; e keeps the entry
+ * for the stale fallback. */
+static int from_disk(struct ccauth_keys *k, int64_t now, int force, const char *curhash, struct ccauth_cache_entry *e,
+                     int *found, struct fetched *f)
+{
+	char h[CCAUTH_CACHE_KEYHEX + 1];
+	struct ccauth_error lerr;
+
+	ccauth_cache_entry_free(e);
+	*found = 0;
+	if (ccauth_cache_get(k->env.cache, k->ckey, k->ckeylen, e, found, NULL) != CCAUTH_OK || !*found ||
+	    now >= (int64_t)e->expires)
+		return 0;
+	ccauth_cache_key(e->data, e->len, h);
+	if ((force && strcmp(h, curhash) == 0) || parse_set(k, e->data, e->len, f, &lerr) != CCAUTH_OK)
+		return 0;
+	f->expires = e->expires;
+	f->from_disk = 1;
+	return 1;
+}
+
+/* The refresh, outside the in-process lock: disk (the common case for a new process: no lock
+ * needed), then under the cross-process lock the disk again (another process may have refreshed
+ * while we waited), the forced-refresh marker, the network, and the disk's stale copy as the
+ * last resort. */
 static enum ccauth_status refresh(struct ccauth_keys *k, int force, int64_t now, const char *curhash, int have,
                                   struct fetched *f, struct ccauth_error *err)
 {
@@ -219,25 +242,15 @@ static enum ccauth_status refresh(struct ccauth_keys *k, int force, int64_t now,
 	struct ccauth_cache_entry e = {0}, m = {0};
 	struct ccauth_error lerr;
 	int found = 0, mfound = 0;
-	enum ccauth_status st;
+	enum ccauth_status st = CCAUTH_OK;
 
 	memset(f, 0, sizeof(*f));
+	if (!force && from_disk(k, now, force, curhash, &e, &found, f))
+		goto out;
 	if (ccauth_cache_lock(k->env.cache, k->ckey, k->ckeylen, k->env.lock_wait_ms, &lk, &lerr) != CCAUTH_OK)
 		ccauth_log(k->env.log, LOG_DEBUG, "[issuer %s]: %s; refreshing without the lock", k->name, lerr.msg);
-
-	/* another process may have refreshed while we waited for the lock */
-	if (ccauth_cache_get(k->env.cache, k->ckey, k->ckeylen, &e, &found, NULL) == CCAUTH_OK && found &&
-	    now < e.expires) {
-		char h[CCAUTH_CACHE_KEYHEX + 1];
-
-		ccauth_cache_key(e.data, e.len, h);
-		if ((!force || strcmp(h, curhash) != 0) && parse_set(k, e.data, e.len, f, &lerr) == CCAUTH_OK) {
-			f->expires = e.expires;
-			f->from_disk = 1;
-			st = CCAUTH_OK;
-			goto out;
-		}
-	}
+	if (from_disk(k, now, force, curhash, &e, &found, f))
+		goto out;
 	if (force && have) {
 		/* the marker's expires is when some process last forced a refetch (its stale time only
 		 * keeps it on disk): each reader applies its own min_refresh */
