@@ -153,8 +153,11 @@ issuer = $IB
 audience = urn:test:rs256
 introspect = never
 EOF
+t0=$(date +%s%N)
 run -c "$W/good.conf" check
+t1=$(date +%s%N)
 expect "check: good config, exit 0" 0 "ok: config $W/good.conf: loaded (mode 0600, *"
+diag "check with 2 issuers and 2 clients on 2 servers: $(((t1 - t0) / 1000000)) ms, $(printf '%s\n' "$out" | wc -l) lines"
 check "check: only ok lines ($(lines ok) ok)" [ "$(lines warn)/$(lines fail)/$(printf '%s\n' "$out" | grep -vc '^ok: ')" = 0/0/0 ]
 [ "$(lines warn)/$(lines fail)" = 0/0 ] || show
 for pat in \
@@ -180,6 +183,7 @@ check "check: no token requested without --token" [ "$(as_count a token)" = 0 ]
 check "check: one clock line per server" [ "$(printf '%s\n' "$out" | grep -c '^ok: clock: ')" = 2 ]
 
 run -c "$W/good.conf" check --token
+printf '%s\n' "$out" | grep ': token ' | sed 's/^/# /'
 expect "check --token: exit 0" 0 "*ok: client a: token issued (lifetime 600 s, scope ldap.read)*"
 check "check --token: one grant per client" [ "$(as_count a token)" = 2 ]
 check "check --token: no token file in the cache" [ -z "$(find "$W/cache" -type f ! -name '*.lock')" ]
