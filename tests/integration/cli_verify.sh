@@ -32,7 +32,7 @@ jwks_file = $tmp/jwks.json
 
 [issuer remote]
 issuer = https://remote.example
-jwks_uri = https://remote.example/jwks
+jwks_uri = https://127.0.0.1:1/jwks
 EOF
 
 now=$(date +%s)
@@ -194,7 +194,7 @@ unset input
 verify "$good "
 rejected malformed "trailing space in argv" "$good"
 
-# ---- issuer selection and temporary failure
+# ---- issuer selection and temporary failure (remote keys from a closed loopback port: no network)
 verify -i other "$good"
 rejected issuer "-i other excludes main" "$good"
 verify -i main -i other "$good"
