@@ -638,7 +638,8 @@ fail:
 
 /* ---- validation */
 
-static void token_hash(struct ccauth_validator *v, const char *token, size_t len, unsigned char md[32])
+/* 0, or -1 when OpenSSL failed: md is then garbage (maybe a previous token's hash) and unusable. */
+static int token_hash(struct ccauth_validator *v, const char *token, size_t len, unsigned char md[32])
 {
 	size_t start = ((uintptr_t)pthread_self() >> 6) % HASH_SLOTS;
 	unsigned int mdlen;
@@ -651,12 +652,12 @@ static void token_hash(struct ccauth_validator *v, const char *token, size_t len
 		if (EVP_DigestInit_ex2(s->ctx, v->sha256, NULL) == 1 && EVP_DigestUpdate(s->ctx, token, len) == 1 &&
 		    EVP_DigestFinal_ex(s->ctx, md, &mdlen) == 1) {
 			pthread_mutex_unlock(&s->mu);
-			return;
+			return 0;
 		}
 		pthread_mutex_unlock(&s->mu);
 		break;
 	}
-	EVP_Digest(token, len, md, &mdlen, v->sha256, NULL);
+	return EVP_Digest(token, len, md, &mdlen, v->sha256, NULL) == 1 && mdlen == 32 ? 0 : -1;
 }
 
 static void hex8(const unsigned char md[32], char out[17])
@@ -898,7 +899,8 @@ enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token
 	if (!token_chars_ok(token, len))
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "token contains NUL or whitespace");
 	/* 2: one hash serves as cache key and as fingerprint */
-	token_hash(v, token, len, md);
+	if (token_hash(v, token, len, md) != 0)
+		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "cannot hash the token (OpenSSL failure)");
 	*out = ccauth_vcache_get(v->cache, md, now);
 	if (*out != NULL)
 		return CCAUTH_OK;

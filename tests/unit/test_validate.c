@@ -445,6 +445,45 @@ static void test_cache(void **state)
 	free(t);
 }
 
+/* The token hash fails (an OpenSSL allocation failure): never an answer from an uninitialised
+ * hash, which could be the previous token's and so hit its cache entry.  EVP_Digest and
+ * EVP_DigestFinal_ex are wrapped for this test program (-Wl,--wrap in tests/Makefile.am). */
+static int fail_digest;
+int __real_EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size, const EVP_MD *type,
+                      ENGINE *impl);
+int __wrap_EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size, const EVP_MD *type,
+                      ENGINE *impl);
+int __real_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *size);
+int __wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *size);
+
+int __wrap_EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size, const EVP_MD *type,
+                      ENGINE *impl)
+{
+	return fail_digest ? 0 : __real_EVP_Digest(data, count, md, size, type, impl);
+}
+
+int __wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *size)
+{
+	return fail_digest ? 0 : __real_EVP_DigestFinal_ex(ctx, md, size);
+}
+
+static void test_hash_failure(void **state)
+{
+	struct ccauth_validator *v = validator(NULL, 0);
+	char *p = payload1(NOW + 100), *t = mint(F.ed, "EdDSA", "ed", p);
+
+	(void)state;
+	EXPECT(v, t, NOW, CCAUTH_OK); /* now in the cache */
+	fail_digest = 1;
+	EXPECT(v, t, NOW, CCAUTH_E_INTERNAL);
+	EXPECT(v, "opaque-token-never-seen", NOW, CCAUTH_E_INTERNAL);
+	fail_digest = 0;
+	EXPECT(v, t, NOW, CCAUTH_OK);
+	ccauth_validator_free(v);
+	free(p);
+	free(t);
+}
+
 /* A realistic ~800-byte RFC 9068 token. */
 static char *realistic_token(EVP_PKEY *key, const char *alg, const char *kid)
 {
@@ -584,6 +623,7 @@ int main(void)
 	    cmocka_unit_test(test_remote_issuer_unavailable),
 	    cmocka_unit_test(test_bad_jwks_file),
 	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_hash_failure),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_perf),
 	};
