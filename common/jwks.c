@@ -132,6 +132,13 @@ enum ccauth_status ccauth_jwks_load_file(const char *path, const struct ccauth_l
 		close(fd);
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "JWKS file %s is not a regular file", path);
 	}
+	/* the keys we trust: the same rule as for the config file */
+	if ((sb.st_mode & 022) != 0 || (sb.st_uid != 0 && sb.st_uid != geteuid())) {
+		close(fd);
+		return ccauth_error_set(err, CCAUTH_E_CONFIG,
+		                        "JWKS file %s is writable by group or others, or not owned by root or us",
+		                        path);
+	}
 	if (sb.st_size > CCAUTH_JWKS_MAX_BYTES) {
 		close(fd);
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "JWKS file %s is larger than %d bytes", path,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -413,6 +414,35 @@ static void test_bad_jwks_file(void **state)
 	}
 }
 
+/* jwks_file is a trust anchor: one that others may write is refused like a loose config file */
+static void test_writable_jwks_file(void **state)
+{
+	char *j = jwks_of(1, F.r1, "r1"), *path = write_temp("loose.jwks", j);
+	char *text = xprintf("[issuer x]\nissuer = https://x.example\njwks_file = %s\n", path);
+	const mode_t modes[] = {0620, 0602, 0644};
+	const enum ccauth_status want[] = {CCAUTH_E_CONFIG, CCAUTH_E_CONFIG, CCAUTH_OK};
+	struct ccauth_config *cfg = NULL;
+	struct ccauth_error err = {0};
+
+	(void)state;
+	if (ccauth_config_parse(text, strlen(text), "loose.conf", &cfg, &err) != CCAUTH_OK)
+		fail_msg("config: %s", err.msg);
+	for (size_t i = 0; i < 3; i++) {
+		struct ccauth_validator *v = NULL;
+
+		assert_int_equal(chmod(path, modes[i]), 0);
+		assert_int_equal(ccauth_validator_new(cfg, NULL, &v, &err), want[i]);
+		if (want[i] != CCAUTH_OK)
+			assert_non_null(strstr(err.msg, "writable by group or others"));
+		ccauth_validator_free(v);
+	}
+	ccauth_config_free(cfg);
+	unlink(path);
+	free(path);
+	free(text);
+	free(j);
+}
+
 static void test_cache(void **state)
 {
 	struct ccauth_validator *v = validator(NULL, 0), *nocache = validator(NULL, SIZE_MAX);
@@ -622,6 +652,7 @@ int main(void)
 	    cmocka_unit_test(test_issuer_restriction),
 	    cmocka_unit_test(test_remote_issuer_unavailable),
 	    cmocka_unit_test(test_bad_jwks_file),
+	    cmocka_unit_test(test_writable_jwks_file),
 	    cmocka_unit_test(test_cache),
 	    cmocka_unit_test(test_hash_failure),
 	    cmocka_unit_test(test_threads),
