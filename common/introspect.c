@@ -260,6 +260,31 @@ static char *request_body(const char *token, size_t len, const struct ccauth_cli
 	return form;
 }
 
+#define AVOID_FORM_MAX 4
+
+/* The secret values among the client authentication parameters (a=b&c=d: client_secret,
+ * client_assertion) into out[AVOID_FORM_MAX]; client_id is public and may be short. */
+static size_t form_values(const char *form, size_t len, struct ccauth_avoid *out)
+{
+	size_t n = 0, i = 0;
+
+	while (form != NULL && i < len && n < AVOID_FORM_MAX) {
+		const char *amp = memchr(form + i, '&', len - i), *eq;
+		size_t end = amp != NULL ? (size_t)(amp - form) : len;
+
+		eq = memchr(form + i, '=', end - i);
+		if (eq != NULL && (size_t)(eq + 1 - form) < end &&
+		    (((size_t)(eq - form) - i == 13 && memcmp(form + i, "client_secret", 13) == 0) ||
+		     ((size_t)(eq - form) - i == 16 && memcmp(form + i, "client_assertion", 16) == 0))) {
+			out[n].p = eq + 1;
+			out[n].len = end - (size_t)(eq + 1 - form);
+			n++;
+		}
+		i = end + 1;
+	}
+	return n;
+}
+
 /* One request; CCAUTH_OK with the body in resp. */
 static enum ccauth_status ask(struct ccauth_introspector *in, const struct ccauth_issuer_conf *ic, const char *token,
                               size_t len, int64_t now, struct ccauth_http_response *resp, struct ccauth_error *err)
@@ -283,11 +308,19 @@ static enum ccauth_status ask(struct ccauth_introspector *in, const struct ccaut
 	}
 	st = ccauth_http_post_form(in->http, endpoint, form, formlen, &auth.cred, resp, err);
 	if (st == CCAUTH_E_DENIED) {
+		struct ccauth_avoid avoid[2 + AVOID_FORM_MAX];
 		struct ccauth_error derr;
+		size_t navoid;
 
+		/* the AS may quote what we sent: the token, our Basic credentials, our form values */
+		avoid[0].p = token;
+		avoid[0].len = len;
+		avoid[1].p = auth.authorization != NULL ? auth.authorization + 6 : NULL; /* after "Basic " */
+		avoid[1].len = auth.authorization != NULL ? strlen(auth.authorization + 6) : 0;
+		navoid = 2 + form_values(auth.form, auth.formlen, avoid + 2);
 		/* our credentials were refused: not the token's fault */
-		if (resp->body != NULL &&
-		    ccauth_token_parse_error(resp->status, resp->body, resp->len, NULL, 0, &derr) == CCAUTH_E_DENIED)
+		if (resp->body != NULL && ccauth_token_parse_error_avoiding(resp->status, resp->body, resp->len, avoid,
+		                                                            navoid, &derr) == CCAUTH_E_DENIED)
 			st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "introspection at %s as [client %s]: %s",
 			                      resp->host, client->name, derr.msg);
 		else

@@ -442,8 +442,25 @@ static int contains(const char *hay, size_t hl, const char *needle, size_t nl)
 	return 0;
 }
 
+static int contains_any(const char *hay, size_t hl, const struct ccauth_avoid *avoid, size_t navoid)
+{
+	for (size_t i = 0; i < navoid; i++)
+		if (contains(hay, hl, avoid[i].p, avoid[i].len))
+			return 1;
+	return 0;
+}
+
 enum ccauth_status ccauth_token_parse_error(long status, const char *body, size_t len, const char *avoid,
                                             size_t avoidlen, struct ccauth_error *err)
+{
+	struct ccauth_avoid a = {avoid, avoidlen};
+
+	return ccauth_token_parse_error_avoiding(status, body, len, &a, 1, err);
+}
+
+enum ccauth_status ccauth_token_parse_error_avoiding(long status, const char *body, size_t len,
+                                                     const struct ccauth_avoid *avoid, size_t navoid,
+                                                     struct ccauth_error *err)
 {
 	struct ccauth_json_doc *doc = NULL;
 	const struct ccauth_json *root;
@@ -466,12 +483,12 @@ enum ccauth_status ccauth_token_parse_error(long status, const char *body, size_
 	if (ccauth_json_get_string(root, "error_description", &desc, &desclen, &has_desc) != CCAUTH_OK)
 		has_desc = 0;
 	sanitize(code, codelen, c, ERRCODE_MAX);
-	if (contains(code, codelen, avoid, avoidlen))
+	if (contains_any(code, codelen, avoid, navoid))
 		ccauth_strlcpy(c, "(withheld)", sizeof(c));
 	if (has_desc && desclen > 0) {
 		sanitize(desc, desclen, d, CCAUTH_TOKEN_DESC_MAX);
 		/* never repeat what we sent, even if the AS does */
-		if (contains(desc, desclen, avoid, avoidlen) || contains(d, strlen(d), avoid, avoidlen))
+		if (contains_any(desc, desclen, avoid, navoid) || contains_any(d, strlen(d), avoid, navoid))
 			ccauth_strlcpy(d, "description withheld: it quotes our credentials", sizeof(d));
 		ccauth_error_set(err, CCAUTH_E_DENIED, "AS refused: %s (%s)", c, d);
 	} else {
@@ -814,10 +831,26 @@ static enum ccauth_status fetch(struct ccauth_tokens *t, const struct ccauth_cli
 			           (long long)((*out)->expires - (*out)->issued));
 		}
 	} else if (st == CCAUTH_E_DENIED && resp.body != NULL) {
-		const char *avoid = assertion != NULL ? assertion : sec;
-		st = ccauth_token_parse_error(resp.status, resp.body, resp.len, avoid,
-		                              avoid != NULL ? strlen(avoid) : 0, err);
-		if (st != CCAUTH_E_DENIED)
+		/* never repeat what we sent, in any of the forms it travelled in */
+		struct sbuf enc = {0};
+		struct ccauth_avoid avoid[4] = {{0}};
+
+		if (sec != NULL)
+			sb_enc(&enc, sec, secretlen);
+		avoid[0].p = sec;
+		avoid[0].len = sec != NULL ? secretlen : 0;
+		avoid[1].p = enc.p;
+		avoid[1].len = enc.failed ? 0 : enc.len;
+		avoid[2].p = auth != NULL ? auth + 6 : NULL; /* after "Basic " */
+		avoid[2].len = auth != NULL ? strlen(auth + 6) : 0;
+		avoid[3].p = assertion;
+		avoid[3].len = assertion != NULL ? strlen(assertion) : 0;
+		if (enc.failed)
+			st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+		else
+			st = ccauth_token_parse_error_avoiding(resp.status, resp.body, resp.len, avoid, 4, err);
+		sb_wipe(&enc);
+		if (st != CCAUTH_E_DENIED && st != CCAUTH_E_NOMEM)
 			st = CCAUTH_E_UNAVAILABLE;
 	} else if (st == CCAUTH_E_DENIED) {
 		st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "AS answered HTTP %ld without a body", resp.status);

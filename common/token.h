@@ -135,6 +135,17 @@ enum ccauth_status ccauth_token_parse_response(const char *body, size_t len, int
 enum ccauth_status ccauth_token_parse_error(long status, const char *body, size_t len, const char *avoid,
                                             size_t avoidlen, struct ccauth_error *err);
 
+/* The same, dropping the description (and an error code) that contains any of navoid strings
+ * (ptr, len) we sent: the secret raw and form-encoded, the Basic credentials, the assertion, the
+ * token being introspected.  Empty or NULL entries are ignored. */
+struct ccauth_avoid {
+	const char *p;
+	size_t len;
+};
+enum ccauth_status ccauth_token_parse_error_avoiding(long status, const char *body, size_t len,
+                                                     const struct ccauth_avoid *avoid, size_t navoid,
+                                                     struct ccauth_error *err);
+
 /* A private_key_jwt client assertion (RFC 7523 §3) signed with pkey per client->signing_alg:
  * iss = sub = client_id, aud = token_endpoint, jti random, iat = now, exp = now + 60, kid from
  * key_id.  CCAUTH_E_CONFIG when the key cannot do the algorithm.  *out is malloc'd. */

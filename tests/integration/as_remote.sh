@@ -330,6 +330,29 @@ EOF
 verify "$W/i500.conf" "$TO"
 expect "introspection answering 500: exit 3" 3 "*unavailable*HTTP 500*"
 
+# --- an AS quoting our request in error_description: never repeated ----------------------------
+conf "$W/echo.conf" <<EOF
+$CLIENTS
+[client echo]
+token_endpoint = $FI/echo-auth-401
+client_id = service-a
+client_secret_file = $W/a.secret
+
+[issuer f]
+issuer = $FI
+introspection_endpoint = $FI/echo-token-401
+introspection_client = rs-a
+EOF
+verify "$W/echo.conf" "$TO"
+expect "introspection error quoting the token: exit 3" 3 "*unavailable*invalid_client*"
+case $errout in *"$TO"*) not_ok "the quoted token is withheld" ;; *) ok "the quoted token is withheld" ;; esac
+BASIC=$(printf 'service-a:secret-a' | openssl base64 -A)
+out=$("$CCAUTH" -c "$W/echo.conf" token echo 2>"$W/echo-token.err")
+rc=$?
+errout=$(cat "$W/echo-token.err")
+expect "token endpoint quoting our Authorization header: refused" 1 "*invalid_client*"
+case $errout in *"$BASIC"*) not_ok "the quoted Basic credentials are withheld" ;; *) ok "the quoted Basic credentials are withheld" ;; esac
+
 case $(cat "$W"/*.err 2>/dev/null) in
 *"$TO"* | *secret-a* | *rs-secret* | *XYZZY*) not_ok "no token or secret in any output" ;;
 *) ok "no token or secret in any output" ;;

@@ -151,6 +151,15 @@ async function handler(req, res) {
   } else if (req.method === 'POST') {
     const body = await readBody(req);
     if (p === '/401') return json(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' });
+    // an AS that quotes the request in its error: the client must not repeat it in a message
+    if (p === '/echo-token-401') {
+      const t = new URLSearchParams(body).get('token') || '';
+      return json(res, 401, { error: 'invalid_client', error_description: `bad request for ${t}` });
+    }
+    if (p === '/echo-auth-401') {
+      const a = req.headers.authorization || '';
+      return json(res, 401, { error: 'invalid_client', error_description: `bad ${a}` });
+    }
     if (p === '/rotate') {
       const k = newKey();
       keys = q.get('keep') === '1' ? [...keys, k] : [k];
