@@ -1,0 +1,208 @@
+/* slapd bind throughput from a libldap client (run by bench/ldap_bind.sh, which starts slapd).
+ *
+ *   ldap_bind URI N reuse|new simple DN PASSWORD
+ *   ldap_bind URI N reuse|new external
+ *   ldap_bind URI N reuse|new oauth TOKEN            the same token every time (validated-token cache)
+ *   ldap_bind URI N reuse|new oauth-fresh KEY.pem ISS AUD CLIENT_ID
+ *                                                    N different RS256 tokens minted before timing
+ *                                                    (unique jti): every bind verifies a signature
+ *
+ * reuse: one connection, N binds on it; new: connect, bind, unbind N times.  Each bind's result is
+ * checked (a failed bind aborts the run).  Prints one line:
+ *   MODE CONN binds N seconds S per_bind_ms M binds_per_s R
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ldap.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <sasl/sasl.h>
+
+struct tok {
+	const char *token;
+};
+
+static int interact(LDAP *ld, unsigned flags, void *defaults, void *in)
+{
+	const struct tok *t = defaults;
+
+	for (sasl_interact_t *p = in; p->id != SASL_CB_LIST_END; p++) {
+		p->result = p->id == SASL_CB_PASS && t != NULL ? t->token : "";
+		p->len = (unsigned)strlen(p->result);
+	}
+	return LDAP_SUCCESS;
+}
+
+static char *b64url(const unsigned char *in, size_t len)
+{
+	char *out = malloc(4 * ((len + 2) / 3) + 1);
+	size_t n, j = 0;
+
+	if (out == NULL)
+		return NULL;
+	n = (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+	for (size_t i = 0; i < n; i++) {
+		if (out[i] == '=')
+			break;
+		out[j++] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
+	}
+	out[j] = '\0';
+	return out;
+}
+
+/* header.payload.signature, RS256 with key */
+static char *mint(EVP_PKEY *key, const char *iss, const char *aud, const char *client_id, long now)
+{
+	static const char header[] = "{\"alg\":\"RS256\",\"typ\":\"at+jwt\",\"kid\":\"k1\"}";
+	unsigned char rnd[12], sig[1024];
+	char payload[1024], *h, *p, *s, *jti, *signing, *out;
+	size_t siglen = sizeof(sig), n;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	if (md == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return NULL;
+	jti = b64url(rnd, sizeof(rnd));
+	snprintf(payload, sizeof(payload),
+		 "{\"iss\":\"%s\",\"sub\":\"%s\",\"client_id\":\"%s\",\"aud\":\"%s\",\"scope\":\"ldap\",\"jti\":\"%s\","
+		 "\"iat\":%ld,\"exp\":%ld}",
+		 iss, client_id, client_id, aud, jti, now, now + 3600);
+	h = b64url((const unsigned char *)header, strlen(header));
+	p = b64url((const unsigned char *)payload, strlen(payload));
+	n = strlen(h) + strlen(p) + 2;
+	signing = malloc(n);
+	snprintf(signing, n, "%s.%s", h, p);
+	if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)signing, strlen(signing)) != 1)
+		return NULL;
+	s = b64url(sig, siglen);
+	n = strlen(signing) + strlen(s) + 2;
+	out = malloc(n);
+	snprintf(out, n, "%s.%s", signing, s);
+	free(jti);
+	free(h);
+	free(p);
+	free(s);
+	free(signing);
+	EVP_MD_CTX_free(md);
+	return out;
+}
+
+static LDAP *open_ld(const char *uri)
+{
+	LDAP *ld = NULL;
+	int v3 = LDAP_VERSION3;
+
+	if (ldap_initialize(&ld, uri) != LDAP_SUCCESS)
+		return NULL;
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	return ld;
+}
+
+enum mode { M_SIMPLE, M_EXTERNAL, M_OAUTH, M_OAUTH_FRESH };
+
+static int bind_once(LDAP *ld, enum mode m, const char *dn, const char *pw, const char *token)
+{
+	struct tok t = {token};
+	struct berval cred;
+
+	switch (m) {
+	case M_SIMPLE:
+		cred.bv_val = (char *)pw;
+		cred.bv_len = strlen(pw);
+		return ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	case M_EXTERNAL:
+		return ldap_sasl_interactive_bind_s(ld, NULL, "EXTERNAL", NULL, NULL, LDAP_SASL_QUIET, interact, NULL);
+	default:
+		return ldap_sasl_interactive_bind_s(ld, NULL, "OAUTHBEARER", NULL, NULL, LDAP_SASL_QUIET, interact, &t);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *uri, *dn = NULL, *pw = NULL, *token = NULL;
+	char **tokens = NULL;
+	long n;
+	int newconn;
+	enum mode m;
+	struct timespec t0, t1;
+	LDAP *ld = NULL;
+	double secs;
+
+	if (argc < 5)
+		goto usage;
+	uri = argv[1];
+	n = strtol(argv[2], NULL, 10);
+	newconn = strcmp(argv[3], "new") == 0;
+	if (n < 1 || (!newconn && strcmp(argv[3], "reuse") != 0))
+		goto usage;
+	if (strcmp(argv[4], "simple") == 0 && argc == 7) {
+		m = M_SIMPLE;
+		dn = argv[5];
+		pw = argv[6];
+	} else if (strcmp(argv[4], "external") == 0 && argc == 5) {
+		m = M_EXTERNAL;
+	} else if (strcmp(argv[4], "oauth") == 0 && argc == 6) {
+		m = M_OAUTH;
+		token = argv[5];
+	} else if (strcmp(argv[4], "oauth-fresh") == 0 && argc == 9) {
+		FILE *f = fopen(argv[5], "r");
+		EVP_PKEY *key = f != NULL ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+		long now = (long)time(NULL);
+
+		if (f != NULL)
+			fclose(f);
+		if (key == NULL) {
+			fprintf(stderr, "ldap_bind: cannot read %s\n", argv[5]);
+			return 2;
+		}
+		m = M_OAUTH_FRESH;
+		tokens = calloc((size_t)n, sizeof(*tokens));
+		for (long i = 0; tokens != NULL && i < n; i++)
+			if ((tokens[i] = mint(key, argv[6], argv[7], argv[8], now)) == NULL)
+				return 2;
+		EVP_PKEY_free(key);
+		if (tokens == NULL)
+			return 2;
+	} else {
+		goto usage;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++) {
+		int rc;
+
+		if (ld == NULL && (ld = open_ld(uri)) == NULL) {
+			fprintf(stderr, "ldap_bind: cannot open %s\n", uri);
+			return 1;
+		}
+		rc = bind_once(ld, m, dn, pw, m == M_OAUTH_FRESH ? tokens[i] : token);
+		if (rc != LDAP_SUCCESS) {
+			fprintf(stderr, "ldap_bind: %s bind %ld: %s\n", argv[4], i, ldap_err2string(rc));
+			return 1;
+		}
+		if (newconn) {
+			ldap_unbind_ext_s(ld, NULL, NULL);
+			ld = NULL;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (ld != NULL)
+		ldap_unbind_ext_s(ld, NULL, NULL);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("%s %s binds %ld seconds %.3f per_bind_ms %.3f binds_per_s %.0f\n", argv[4], argv[3], n, secs,
+	       secs * 1000 / (double)n, (double)n / secs);
+	for (long i = 0; tokens != NULL && i < n; i++)
+		free(tokens[i]);
+	free(tokens);
+	return 0;
+usage:
+	fprintf(stderr, "usage: ldap_bind URI N reuse|new simple DN PW | external | oauth TOKEN |"
+			" oauth-fresh KEY ISS AUD CLIENT_ID\n");
+	return 2;
+}

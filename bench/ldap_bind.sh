@@ -1,0 +1,135 @@
+#!/bin/sh
+# slapd bind throughput with the SASL plugin, in one run (root; from the build directory):
+#   ../src/bench/ldap_bind.sh [N_REUSE [N_NEW [ROUNDS]]]
+# A temporary slapd (tests/lib/slapd.sh: private mount namespace over /etc/ldap/sasl2) trusts a
+# static JWKS made here with openssl.  Every mode binds over the same ldapi:// socket so that only
+# the bind differs: simple (uid=alice, userPassword in the DIT), SASL EXTERNAL (peer credentials),
+# OAUTHBEARER with one token (validated once, then the validated-token cache) and OAUTHBEARER with
+# a new RS256 token per bind (signature verified every time).  Each mode runs over one reused
+# connection and with a new connection per bind, ROUNDS times interleaved; the best round counts.
+# Then slapd's RSS, and the same without the plugin (SASL_PATH without it; mech_list EXTERNAL).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/.." && pwd)
+top_builddir=${top_builddir:-$(pwd)}
+bin="$top_builddir/bench/ldap_bind"
+plugdir="$top_builddir/sasl/.libs"
+n_reuse=${1:-2000}
+n_new=${2:-1000}
+rounds=${3:-3}
+[ -x "$bin" ] || { echo "ldap_bind.sh: $bin not built (run from the build directory)" >&2; exit 2; }
+[ -f "$plugdir/libccauth.so" ] || { echo "ldap_bind.sh: $plugdir/libccauth.so not built" >&2; exit 2; }
+
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/jose.sh"
+. "$top_srcdir/tests/lib/as.sh"
+. "$top_srcdir/tests/lib/slapd.sh"
+[ "$(id -u)" -eq 0 ] || { echo "ldap_bind.sh: needs root (unshare -m)" >&2; exit 2; }
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/ccauth-bench.XXXXXX")
+as_pids=""
+cleanup() {
+	for p in $as_pids; do kill "$p" 2>/dev/null; done
+	sleep 0.3
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+umask 077
+
+ISS=https://as.bench.invalid
+AUD=ldap://ldap.bench.invalid
+jose_rsa_key "$W/key.pem"
+jose_rsa_jwks "$W/key.pem" k1 >"$W/jwks.json"
+cat >"$W/ccauth.conf" <<EOF
+[global]
+cache_dir =
+
+[issuer bench]
+issuer = $ISS
+jwks_file = $W/jwks.json
+audience = $AUD
+required_scope = ldap
+EOF
+as_setup_ca "$W/ca" >/dev/null || exit 1
+port=$((20000 + $$ % 20000))
+export CCAUTH_CONF="$W/ccauth.conf" # the client side: no [client], the password is the token
+export SLAPD_DEBUG=${SLAPD_DEBUG:-0} # logging costs more than a bind: off unless asked for
+
+start() { # DIR SASL_PATH MECHS
+	mkdir -p "$1"
+	SASL_PATH=$2 slapd_start "$1" "$port" "$W/ca" "mech_list: $3
+ccauth_config: $W/ccauth.conf" || exit 1
+	ldapi="ldapi://$(printf %s "$1/ldapi" | sed 's,/,%2F,g')"
+}
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$(cat "$1/slapd.fg.pid")/status"; }
+
+# bench_mode LABEL CONN N MODE ARGS...: one run, its line appended to $W/runs
+bench_mode() {
+	_label=$1 _conn=$2 _n=$3
+	shift 3
+	_out=$(SASL_PATH=$SASL_PATH_CLIENT "$bin" "$ldapi" "$_n" "$_conn" "$@" 2>&1) || {
+		echo "FAILED $_label $_conn: $_out" >&2
+		exit 1
+	}
+	echo "$_label $_conn $_out" >>"$W/runs"
+}
+
+D1="$W/with"
+start "$D1" "$plugdir" "OAUTHBEARER EXTERNAL"
+SASL_PATH_CLIENT=$plugdir
+# the token of the cached mode (validated at its first bind, then a cache hit)
+good=$(jose_rs256 "$W/key.pem" '{"alg":"RS256","typ":"at+jwt","kid":"k1"}' \
+	"{\"iss\":\"$ISS\",\"sub\":\"svc-bench\",\"client_id\":\"svc-bench\",\"aud\":\"$AUD\",\"scope\":\"ldap\",\"iat\":$(date +%s),\"exp\":$(($(date +%s) + 3600))}")
+rss_start=$(rss "$D1")
+r=1
+while [ $r -le "$rounds" ]; do
+	for conn in reuse new; do
+		n=$n_reuse
+		[ $conn = new ] && n=$n_new
+		bench_mode simple $conn "$n" simple "uid=alice,ou=people,dc=example,dc=test" alice-pw
+		bench_mode external $conn "$n" external
+		bench_mode oauth-cached $conn "$n" oauth "$good"
+		bench_mode oauth-first-seen $conn "$n" oauth-fresh "$W/key.pem" "$ISS" "$AUD" svc-bench
+	done
+	r=$((r + 1))
+done
+rss_with=$(rss "$D1")
+slapd_stop "$D1"
+
+D2="$W/without"
+mkdir -p "$W/noplugins"
+start "$D2" "$W/noplugins" "EXTERNAL"
+SASL_PATH_CLIENT=$W/noplugins
+rss_without_start=$(rss "$D2")
+r=1
+while [ $r -le "$rounds" ]; do
+	for conn in reuse new; do
+		n=$n_reuse
+		[ $conn = new ] && n=$n_new
+		bench_mode noplugin-simple $conn "$n" simple "uid=alice,ou=people,dc=example,dc=test" alice-pw
+		bench_mode noplugin-external $conn "$n" external
+	done
+	r=$((r + 1))
+done
+rss_without=$(rss "$D2")
+slapd_stop "$D2"
+
+# report: best binds/s per label and connection mode, ratio against simple bind in the same mode
+echo "slapd $(slapd -VV 2>&1 | sed -n 's/.*slapd \([0-9.]*\).*/\1/p' | head -1), $(nproc) CPUs, ldapi://, best of $rounds rounds; reuse: $n_reuse binds on one connection, new: $n_new connect+bind+unbind"
+awk '
+	{ key = $1 " " $2; r = $NF + 0; if (r > best[key]) { best[key] = r; ms[key] = $(NF - 2) } }
+	END {
+		split("simple external oauth-cached oauth-first-seen noplugin-simple noplugin-external", L, " ")
+		split("reuse new", C, " ")
+		for (c = 1; c <= 2; c++) {
+			base = best["simple " C[c]]
+			printf "%-6s %-18s %10s %10s %8s\n", C[c], "mode", "binds/s", "ms/bind", "x simple"
+			for (i = 1; i <= 6; i++) {
+				k = L[i] " " C[c]
+				if (k in best)
+					printf "%-6s %-18s %10.0f %10.3f %8.2f\n", C[c], L[i], best[k], ms[k], best[k] / base
+			}
+		}
+	}' "$W/runs"
+echo "slapd RSS (kB): with the plugin $rss_start at start, $rss_with after the runs; without the plugin $rss_without_start at start, $rss_without after the runs"
