@@ -63,19 +63,25 @@ ccauth_config: $W/ccauth.conf" || exit 1
 	ldapi="ldapi://$(printf %s "$1/ldapi" | sed 's,/,%2F,g')"
 }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$(cat "$1/slapd.fg.pid")/status"; }
+# slapd's user+system CPU in clock ticks
+ticks() { awk '{print $14 + $15}' "/proc/$(cat "$slapd_dir/slapd.fg.pid")/stat"; }
+hz=$(getconf CLK_TCK)
 
 # bench_mode LABEL CONN N MODE ARGS...: one run, its line appended to $W/runs
 bench_mode() {
 	_label=$1 _conn=$2 _n=$3
 	shift 3
+	_t0=$(ticks)
 	_out=$(SASL_PATH=$SASL_PATH_CLIENT "$bin" "$ldapi" "$_n" "$_conn" "$@" 2>&1) || {
 		echo "FAILED $_label $_conn: $_out" >&2
 		exit 1
 	}
-	echo "$_label $_conn $_out" >>"$W/runs"
+	_t1=$(ticks)
+	echo "$_label $_conn $_out server_cpu_us $(((_t1 - _t0) * 1000000 / hz / _n))" >>"$W/runs"
 }
 
 D1="$W/with"
+slapd_dir=$D1
 start "$D1" "$plugdir" "OAUTHBEARER EXTERNAL"
 SASL_PATH_CLIENT=$plugdir
 # the token of the cached mode (validated at its first bind, then a cache hit)
@@ -98,6 +104,7 @@ rss_with=$(rss "$D1")
 slapd_stop "$D1"
 
 D2="$W/without"
+slapd_dir=$D2
 mkdir -p "$W/noplugins"
 start "$D2" "$W/noplugins" "EXTERNAL"
 SASL_PATH_CLIENT=$W/noplugins
@@ -115,20 +122,34 @@ done
 rss_without=$(rss "$D2")
 slapd_stop "$D2"
 
-# report: best binds/s per label and connection mode, ratio against simple bind in the same mode
-echo "slapd $(slapd -VV 2>&1 | sed -n 's/.*slapd \([0-9.]*\).*/\1/p' | head -1), $(nproc) CPUs, ldapi://, best of $rounds rounds; reuse: $n_reuse binds on one connection, new: $n_new connect+bind+unbind"
+# report: per label and connection mode the best binds/s of the rounds (wall clock: the machine's
+# load moves it) and the median CPU per bind of slapd and of the client (load hardly moves it);
+# ratios against simple bind in the same connection mode
 awk '
-	{ key = $1 " " $2; r = $NF + 0; if (r > best[key]) { best[key] = r; ms[key] = $(NF - 2) } }
+	function median(str,   a, n, i, j, t) {
+		n = split(str, a, " ")
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return a[int((n + 1) / 2)]
+	}
+	{
+		key = $1 " " $2
+		for (i = 3; i < NF; i++) v[$i] = $(i + 1)
+		if (v["binds_per_s"] + 0 > best[key]) best[key] = v["binds_per_s"] + 0
+		scpu[key] = scpu[key] " " v["server_cpu_us"]
+		ccpu[key] = ccpu[key] " " v["client_cpu_us"]
+	}
 	END {
 		split("simple external oauth-cached oauth-first-seen noplugin-simple noplugin-external", L, " ")
 		split("reuse new", C, " ")
 		for (c = 1; c <= 2; c++) {
-			base = best["simple " C[c]]
-			printf "%-6s %-18s %10s %10s %8s\n", C[c], "mode", "binds/s", "ms/bind", "x simple"
+			b = "simple " C[c]
+			bs = median(scpu[b]); bc = median(ccpu[b])
+			printf "%-6s %-18s %9s %8s %10s %10s %8s\n", C[c], "mode", "binds/s", "x simple", "slapd us", "client us", "x simple"
 			for (i = 1; i <= 6; i++) {
 				k = L[i] " " C[c]
-				if (k in best)
-					printf "%-6s %-18s %10.0f %10.3f %8.2f\n", C[c], L[i], best[k], ms[k], best[k] / base
+				if (!(k in best)) continue
+				s = median(scpu[k]); cl = median(ccpu[k])
+				printf "%-6s %-18s %9.0f %8.2f %10.1f %10.1f %8.2f\n", C[c], L[i], best[k], best[k] / best[b], s, cl, (bs + bc) / (s + cl)
 			}
 		}
 	}' "$W/runs"
