@@ -18,6 +18,9 @@ int ccauth_map_name_ok(const char *s, size_t len)
 {
 	if (s == NULL || len == 0 || len > CCAUTH_USER_MAX)
 		return 0;
+	/* "." and ".." match the set but name directories when the user becomes a path part */
+	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
 	for (size_t i = 0; i < len; i++)
 		if (!name_char_ok((unsigned char)s[i]))
 			return 0;

@@ -18,7 +18,7 @@
 enum ccauth_status ccauth_map_identity(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
 				       char out[CCAUTH_USER_MAX + 1], struct ccauth_error *err);
 
-/* 1 if s (len) is a valid mapped name: [A-Za-z0-9._@-]{1,256}. */
+/* 1 if s (len) is a valid mapped name: [A-Za-z0-9._@-]{1,256}, except "." and "..". */
 int ccauth_map_name_ok(const char *s, size_t len);
 
 /* Validate a template at config time: at most one %s, only %s and %%. */

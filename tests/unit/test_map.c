@@ -150,6 +150,11 @@ static void test_name_ok(void **state)
 	assert_int_equal(ccauth_map_name_ok("a\0b", 3), 0);
 	assert_int_equal(ccauth_map_name_ok("a=b", 3), 0);
 	assert_int_equal(ccauth_map_name_ok("a*", 2), 0);
+	/* path parts that name a directory, not a user (home directories, files named by user) */
+	assert_int_equal(ccauth_map_name_ok(".", 1), 0);
+	assert_int_equal(ccauth_map_name_ok("..", 2), 0);
+	assert_int_equal(ccauth_map_name_ok("...", 3), 1);
+	assert_int_equal(ccauth_map_name_ok(".a", 2), 1);
 }
 
 static void test_template_ok(void **state)
