@@ -54,7 +54,8 @@ EOF
 as_setup_ca "$W/ca" >/dev/null || exit 1
 port=$((20000 + $$ % 20000))
 export CCAUTH_CONF="$W/ccauth.conf" # the client side: no [client], the password is the token
-export SLAPD_DEBUG=${SLAPD_DEBUG:-0} # logging costs more than a bind: off unless asked for
+# logging costs more than a bind: off (stderr and syslog) unless asked for
+export SLAPD_DEBUG=${SLAPD_DEBUG:-0} SLAPD_LOGLEVEL=${SLAPD_LOGLEVEL:-0}
 
 start() { # DIR SASL_PATH MECHS
 	mkdir -p "$1"

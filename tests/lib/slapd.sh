@@ -11,7 +11,9 @@
 #                              with DIR/sasl2 bind-mounted over /etc/ldap/sasl2; the host's
 #                              directory is never touched.  SASL_PATH (plugin dirs) is passed on
 #                              from the environment.  The pid joins $as_pids, so as_init's EXIT
-#                              trap stops it; log in DIR/slapd.log.
+#                              trap stops it; log in DIR/slapd.log (SLAPD_DEBUG: the -d level,
+#                              default stats; SLAPD_LOGLEVEL: slapd's syslog loglevel, unset:
+#                              slapd's default).
 #   slapd_stop DIR
 #   slapd_alive DIR            slapd still runs and answers an anonymous whoami
 #
@@ -43,6 +45,7 @@ modulepath /usr/lib/ldap
 moduleload back_mdb
 pidfile $_d/slapd.pid
 argsfile $_d/slapd.args
+${SLAPD_LOGLEVEL:+loglevel $SLAPD_LOGLEVEL}
 TLSCACertificateFile $_certs/ca.crt
 TLSCertificateFile $_certs/server.crt
 TLSCertificateKeyFile $_certs/server.key
