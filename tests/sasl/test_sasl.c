@@ -39,7 +39,7 @@ static char *conf_path, *conf_noissuer_path;
 static char *good, *expired, *wrong_aud, *forged, *svc2;
 
 /* options answered by the global getopt callback */
-static const char *opt_config, *opt_scope, *opt_client;
+static const char *opt_config, *opt_scope, *opt_client, *opt_issuers;
 
 /* every log line libsasl and the plugin wrote during a test */
 static char logbuf[65536];
@@ -61,6 +61,8 @@ static int cb_getopt(void *ctx, const char *plugin, const char *option, const ch
 		v = opt_scope;
 	else if (strcmp(option, "ccauth_client") == 0)
 		v = opt_client;
+	else if (strcmp(option, "ccauth_issuers") == 0)
+		v = opt_issuers;
 	else if (strcmp(option, "log_level") == 0)
 		v = "7";
 	if (v == NULL)
@@ -347,6 +349,7 @@ static int setup(void **state)
 	opt_config = conf_path;
 	opt_scope = NULL;
 	opt_client = NULL;
+	opt_issuers = NULL;
 	loglen = 0;
 	logbuf[0] = '\0';
 	assert_int_equal(sasl_server_init(global_cbs, "ccauth-test"), SASL_OK);
@@ -613,6 +616,28 @@ static void test_missing_config_nomech(void **state)
 	assert_non_null(strstr(logbuf, "cannot open"));
 }
 
+static void test_issuers_option(void **state)
+{
+	struct creds c = {.pass = good};
+	struct result r;
+
+	opt_issuers = "main";
+	exchange("OAUTHBEARER", &c, NULL, &r);
+	assert_int_equal(r.server_rc, SASL_OK);
+	assert_string_equal(r.user, "svc-1");
+}
+
+static void test_issuers_option_unknown(void **state)
+{
+	struct creds c = {.pass = good};
+	struct result r;
+
+	opt_issuers = "main nosuch";
+	exchange("OAUTHBEARER", &c, NULL, &r);
+	assert_int_equal(r.server_rc, SASL_NOMECH);
+	assert_non_null(strstr(logbuf, "ccauth_issuers: no [issuer nosuch]"));
+}
+
 static void test_empty_initial_response(void **state)
 {
 	/* no initial response: one empty challenge, then the message */
@@ -819,6 +844,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_named_client_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_issuer_nomech, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_config_nomech, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_issuers_option, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_issuers_option_unknown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_initial_response, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_twice_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_ack, setup, teardown),
