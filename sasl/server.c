@@ -358,7 +358,7 @@ static int server_mech_step(void *conn_context, sasl_server_params_t *sp, const 
 	if (st != CCAUTH_OK) {
 		/* err.msg names an offset, never input bytes */
 		sp->utils->seterror(sp->utils->conn, 0, "%s: %s", mech_name(c->mech), err.msg);
-		rc = st == CCAUTH_E_MALFORMED ? SASL_BADPROT : ccauth_sasl_result(st);
+		rc = ccauth_sasl_result(st); /* CCAUTH_E_MALFORMED: SASL_BADPROT */
 		goto out;
 	}
 	st = ccauth_validate(g->validator, token, tlen, (int64_t)time(NULL), &id, &err);
