@@ -837,7 +837,7 @@ static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *
                                         const struct ccauth_identity **out, struct ccauth_error *err)
 {
 	struct ccauth_error first = {0};
-	enum ccauth_status st;
+	enum ccauth_status st, first_st = CCAUTH_OK; /* the first AS that could not be asked */
 	size_t asked = 0;
 
 	for (size_t i = 0; i < v->niss; i++) {
@@ -845,7 +845,7 @@ static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *
 		struct ccauth_json_doc *doc = NULL;
 		const struct ccauth_json *root, *iss;
 		char user[CCAUTH_USER_MAX + 1];
-		struct ccauth_error e;
+		struct ccauth_error e = {0};
 		struct claimset cs;
 
 		if (!ccauth_introspect_enabled(ic))
@@ -857,8 +857,11 @@ static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *
 		if (st == CCAUTH_E_NOMEM || ccauth_status_is_rejection(st))
 			return ccauth_error_set(err, st, "%s", e.msg);
 		if (st != CCAUTH_OK) {
-			if (first.code == CCAUTH_OK)
+			/* the status decides, never whether e.code was set */
+			if (first_st == CCAUTH_OK) {
+				first_st = st;
 				first = e;
+			}
 			continue;
 		}
 		root = ccauth_json_root(doc);
@@ -873,8 +876,8 @@ static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *
 	}
 	if (asked == 0)
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "not a JWT (and no issuer introspects opaque tokens)");
-	if (first.code != CCAUTH_OK)
-		return ccauth_error_set(err, first.code, "%s", first.msg);
+	if (first_st != CCAUTH_OK)
+		return ccauth_error_set(err, first_st, "%s", first.msg);
 	return ccauth_error_set(err, CCAUTH_E_INACTIVE, "no introspecting issuer calls the token active");
 }
 
