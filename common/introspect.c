@@ -308,16 +308,19 @@ static enum ccauth_status ask(struct ccauth_introspector *in, const struct ccaut
 	}
 	st = ccauth_http_post_form(in->http, endpoint, form, formlen, &auth.cred, resp, err);
 	if (st == CCAUTH_E_DENIED) {
-		struct ccauth_avoid avoid[2 + AVOID_FORM_MAX];
+		struct ccauth_avoid avoid[3 + AVOID_FORM_MAX];
 		struct ccauth_error derr;
 		size_t navoid;
 
-		/* the AS may quote what we sent: the token, our Basic credentials, our form values */
+		/* the AS may quote what we sent: the token raw and as it travelled (form-encoded, after
+		 * "token=" up to the next '&'), our Basic credentials, our form values */
 		avoid[0].p = token;
 		avoid[0].len = len;
-		avoid[1].p = auth.authorization != NULL ? auth.authorization + 6 : NULL; /* after "Basic " */
-		avoid[1].len = auth.authorization != NULL ? strlen(auth.authorization + 6) : 0;
-		navoid = 2 + form_values(auth.form, auth.formlen, avoid + 2);
+		avoid[1].p = form + 6;
+		avoid[1].len = strcspn(form + 6, "&");
+		avoid[2].p = auth.authorization != NULL ? auth.authorization + 6 : NULL; /* after "Basic " */
+		avoid[2].len = auth.authorization != NULL ? strlen(auth.authorization + 6) : 0;
+		navoid = 3 + form_values(auth.form, auth.formlen, avoid + 3);
 		/* our credentials were refused: not the token's fault */
 		if (resp->body != NULL && ccauth_token_parse_error_avoiding(resp->status, resp->body, resp->len, avoid,
 		                                                            navoid, &derr) == CCAUTH_E_DENIED)

@@ -346,6 +346,14 @@ EOF
 verify "$W/echo.conf" "$TO"
 expect "introspection error quoting the token: exit 3" 3 "*unavailable*invalid_client*"
 case $errout in *"$TO"*) not_ok "the quoted token is withheld" ;; *) ok "the quoted token is withheld" ;; esac
+# the same AS quoting the token as it travelled: + / = are form-encoded (%2B %2F %3D) on the wire
+TP='opaque+token/with=padding=='
+TPENC='opaque%2Btoken%2Fwith%3Dpadding%3D%3D'
+sed "s|echo-token-401\$|echo-token-401?as_sent=1|" "$W/echo.conf" >"$W/echo-sent.conf"
+chmod 600 "$W/echo-sent.conf"
+verify "$W/echo-sent.conf" "$TP"
+expect "introspection error quoting the form-encoded token: exit 3" 3 "*unavailable*invalid_client*withheld*"
+case $errout in *"$TPENC"*) not_ok "the quoted form-encoded token is withheld" ;; *) ok "the quoted form-encoded token is withheld" ;; esac
 BASIC=$(printf 'service-a:secret-a' | openssl base64 -A)
 out=$("$CCAUTH" -c "$W/echo.conf" token echo 2>"$W/echo-token.err")
 rc=$?
@@ -354,7 +362,7 @@ expect "token endpoint quoting our Authorization header: refused" 1 "*invalid_cl
 case $errout in *"$BASIC"*) not_ok "the quoted Basic credentials are withheld" ;; *) ok "the quoted Basic credentials are withheld" ;; esac
 
 case $(cat "$W"/*.err 2>/dev/null) in
-*"$TO"* | *secret-a* | *rs-secret* | *XYZZY*) not_ok "no token or secret in any output" ;;
+*"$TO"* | *"$TPENC"* | *secret-a* | *rs-secret* | *XYZZY*) not_ok "no token or secret in any output" ;;
 *) ok "no token or secret in any output" ;;
 esac
 done_testing

@@ -152,8 +152,11 @@ async function handler(req, res) {
     const body = await readBody(req);
     if (p === '/401') return json(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' });
     // an AS that quotes the request in its error: the client must not repeat it in a message
+    // (?as_sent=1: the token parameter as it travelled, still form-encoded)
     if (p === '/echo-token-401') {
-      const t = new URLSearchParams(body).get('token') || '';
+      const t = q.get('as_sent') === '1'
+        ? (body.split('&').find((x) => x.startsWith('token=')) || '').slice(6)
+        : new URLSearchParams(body).get('token') || '';
       return json(res, 401, { error: 'invalid_client', error_description: `bad request for ${t}` });
     }
     if (p === '/echo-auth-401') {
