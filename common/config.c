@@ -347,6 +347,9 @@ static enum ccauth_status check_secret(const char *path, int missing_ok, struct 
 		what = "is not a regular file";
 	} else if ((st.st_mode & 077) != 0) {
 		what = "is readable by group or others";
+	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		/* another user could change it, or read it: it is not ours to prove ourselves with */
+		what = "is owned by another user (not root or the current user)";
 	}
 	if (what == NULL)
 		return CCAUTH_OK;

@@ -90,7 +90,8 @@ struct ccauth_config {
 
 /* Load path (NULL: $CCAUTH_CONF, else the compiled-in default).  Refuses a file writable by group or
  * others or owned by someone other than root or the effective uid, and secret files
- * (client_secret_file, private_key_file, tls_key_file) readable by group or others.  Cross-checks:
+ * (client_secret_file, private_key_file, tls_key_file) readable by group or others or owned by
+ * another user (not root or the effective uid).  Cross-checks:
  * unique section names, introspection_client names an existing [client], an [issuer] has a key
  * source (jwks_file, jwks_uri, or an https issuer for discovery). */
 enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **out, struct ccauth_error *err);
@@ -111,8 +112,8 @@ const struct ccauth_issuer_conf *ccauth_config_issuer_by_iss(const struct ccauth
 /* Path of the config file to use: explicit, else $CCAUTH_CONF, else the default. */
 const char *ccauth_config_default_path(const char *explicit_path);
 
-/* Check that a secret file is a regular file not readable by group/others (and, when owner_uid >= 0,
- * owned by that uid).  Used at load and again before reading. */
+/* Check that a secret file is a regular file not readable by group/others and owned by root or the
+ * effective uid.  Used at load and again before reading. */
 enum ccauth_status ccauth_config_check_secret_file(const char *path, struct ccauth_error *err);
 
 #endif

@@ -676,10 +676,12 @@ static enum ccauth_status read_secret_file(const char *what, const char *path, s
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s cannot be opened (errno %d)", what, path,
 		                        errno);
 	/* again on the open file: it may have changed since the check */
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0) {
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0 ||
+	    (sb.st_uid != 0 && sb.st_uid != geteuid())) {
 		close(fd);
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s is not a regular file private to its owner",
-		                        what, path);
+		return ccauth_error_set(err, CCAUTH_E_CONFIG,
+		                        "%s %.96s is not a regular file private to root or the current user", what,
+		                        path);
 	}
 	if ((buf = malloc(cap + 2)) == NULL) {
 		close(fd);

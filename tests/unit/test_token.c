@@ -511,7 +511,8 @@ static void test_assertion_wrong_key(void **state)
 
 /* ---- secret files: checked before any network I/O ---- */
 
-static enum ccauth_status get_with_secret_file(const char *text, mode_t mode, struct ccauth_error *err)
+/* owner: chown the secret file to this uid first (-1: leave it ours) */
+static enum ccauth_status get_with_secret_file(const char *text, mode_t mode, long owner, struct ccauth_error *err)
 {
 	struct ccauth_config *cfg = NULL;
 	struct ccauth_tokens *t = NULL;
@@ -527,6 +528,8 @@ static enum ccauth_status get_with_secret_file(const char *text, mode_t mode, st
 	         path);
 	assert_int_equal(ccauth_config_parse(conf, strlen(conf), "t.conf", &cfg, NULL), CCAUTH_OK);
 	assert_int_equal(chmod(path, mode), 0);
+	if (owner >= 0)
+		assert_int_equal(chown(path, (uid_t)owner, (gid_t)owner), 0);
 	assert_int_equal(ccauth_tokens_new(cfg, &opts, &t, NULL), CCAUTH_OK);
 	memset(err, 0, sizeof(*err));
 	st = ccauth_token_get(t, &cfg->clients[0], 1000, 0, &tok, err);
@@ -544,22 +547,28 @@ static void test_secret_file(void **state)
 	char *big = malloc(CCAUTH_TOKEN_SECRET_MAX + 2);
 
 	(void)state;
-	assert_int_equal(get_with_secret_file("s3cret\n", 0600, &err), CCAUTH_E_UNAVAILABLE);
+	assert_int_equal(get_with_secret_file("s3cret\n", 0600, -1, &err), CCAUTH_E_UNAVAILABLE);
 	assert_null(strstr(err.msg, "s3cret"));
-	assert_int_equal(get_with_secret_file("s3cret", 0644, &err), CCAUTH_E_CONFIG);
+	assert_int_equal(get_with_secret_file("s3cret", 0644, -1, &err), CCAUTH_E_CONFIG);
 	assert_non_null(strstr(err.msg, "readable by group or others"));
-	assert_int_equal(get_with_secret_file("s3cret", 0640, &err), CCAUTH_E_CONFIG);
-	assert_int_equal(get_with_secret_file("", 0600, &err), CCAUTH_E_CONFIG);
-	assert_int_equal(get_with_secret_file("\n", 0600, &err), CCAUTH_E_CONFIG);
-	assert_int_equal(get_with_secret_file("two\nlines\n", 0600, &err), CCAUTH_E_CONFIG);
+	assert_int_equal(get_with_secret_file("s3cret", 0640, -1, &err), CCAUTH_E_CONFIG);
+	if (geteuid() == 0) {
+		/* private, but another user's: not our credential */
+		assert_int_equal(get_with_secret_file("s3cret", 0600, 12345, &err), CCAUTH_E_CONFIG);
+		assert_non_null(strstr(err.msg, "is owned by another user"));
+		assert_int_equal(get_with_secret_file("s3cret", 0600, 0, &err), CCAUTH_E_UNAVAILABLE);
+	}
+	assert_int_equal(get_with_secret_file("", 0600, -1, &err), CCAUTH_E_CONFIG);
+	assert_int_equal(get_with_secret_file("\n", 0600, -1, &err), CCAUTH_E_CONFIG);
+	assert_int_equal(get_with_secret_file("two\nlines\n", 0600, -1, &err), CCAUTH_E_CONFIG);
 	assert_null(strstr(err.msg, "two"));
 	memset(big, 'x', CCAUTH_TOKEN_SECRET_MAX);
 	big[CCAUTH_TOKEN_SECRET_MAX] = '\n';
 	big[CCAUTH_TOKEN_SECRET_MAX + 1] = '\0';
 	/* the cap is on the file: the newline makes it one byte too long */
-	assert_int_equal(get_with_secret_file(big, 0600, &err), CCAUTH_E_CONFIG);
+	assert_int_equal(get_with_secret_file(big, 0600, -1, &err), CCAUTH_E_CONFIG);
 	big[CCAUTH_TOKEN_SECRET_MAX] = '\0';
-	assert_int_equal(get_with_secret_file(big, 0600, &err), CCAUTH_E_UNAVAILABLE);
+	assert_int_equal(get_with_secret_file(big, 0600, -1, &err), CCAUTH_E_UNAVAILABLE);
 	free(big);
 }
 
