@@ -7,6 +7,10 @@
  * machines are noisy: only ratios measured in one run mean anything.
  *
  * Usage: bench/verify [seconds-per-measurement]   (default 1.0)
+ *        bench/verify --once raw|full|hit ALG N
+ * --once runs N operations of one kind in this thread, untimed, for instruction counts
+ * (valgrind --tool=callgrind bench/verify --once full RS256 1000): full - raw per operation is
+ * what ccauth adds to the crypto.
  */
 #include "config.h"
 
@@ -30,6 +34,7 @@
 
 #define NOW         1790000000
 #define MAX_THREADS 2
+#define ISSUER      "https://idp.example.com/oauth2/default"
 
 struct alg_case {
 	const char *alg;
@@ -158,7 +163,8 @@ static void sign(struct alg_case *c, const char *input, size_t len)
 	c->rawsiglen = derlen;
 }
 
-/* A realistic RFC 9068 access token of about 800 bytes. */
+/* A realistic RFC 9068 access token (about 800 bytes with RS256): the required iss, exp, aud, sub,
+ * client_id, iat and jti, plus nbf and scope. */
 static void mint(struct alg_case *c)
 {
 	char header[128], payload[1024], input[2048], *h, *p, *s;
@@ -166,13 +172,11 @@ static void mint(struct alg_case *c)
 
 	snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"at+jwt\",\"kid\":\"%s\"}", c->alg, c->kid);
 	snprintf(payload, sizeof(payload),
-	         "{\"iss\":\"https://sso-3f9a2c71.sso.duosecurity.com/oauth/DI6VJ2CN4OXH0PEKRSLU\","
-	         "\"sub\":\"DI6VJ2CN4OXH0PEKRSLU\",\"aud\":[\"ldap://ldap.example.com\",\"urn:example:mail\"],"
-	         "\"client_id\":\"DI6VJ2CN4OXH0PEKRSLU\",\"azp\":\"DI6VJ2CN4OXH0PEKRSLU\","
+	         "{\"iss\":\"" ISSUER "\",\"sub\":\"DI6VJ2CN4OXH0PEKRSLU\","
+	         "\"aud\":[\"ldap://ldap.example.com\",\"urn:example:mail\"],\"client_id\":\"DI6VJ2CN4OXH0PEKRSLU\","
 	         "\"scope\":\"ldap.read ldap.write mail.send\",\"iat\":%d,\"nbf\":%d,\"exp\":%d,"
-	         "\"jti\":\"b7c1e0a4-5d3f-4e2b-9a61-0f8c2d7e3b95\",\"auth_time\":%d,\"acr\":\"urn:mace:incommon:iap:"
-	         "silver\"}",
-	         NOW - 60, NOW - 60, NOW + 3600, NOW - 60);
+	         "\"jti\":\"b7c1e0a4-5d3f-4e2b-9a61-0f8c2d7e3b95\"}",
+	         NOW - 60, NOW - 60, NOW + 3600);
 	h = b64(header, strlen(header));
 	p = b64(payload, strlen(payload));
 	n = snprintf(input, sizeof(input), "%s.%s", h, p);
@@ -201,35 +205,41 @@ struct job {
 	int failed;
 };
 
+/* One operation of j->mode; ctx is the thread's reusable context for RAW.  0 on failure. */
+static int one_op(struct job *j, EVP_MD_CTX *ctx)
+{
+	struct alg_case *c = j->c;
+	int ok;
+
+	if (j->mode == RAW) {
+		EVP_PKEY_CTX *pctx = NULL;
+
+		ok = EVP_DigestVerifyInit(ctx, &pctx, j->md, NULL, c->key) == 1;
+		if (ok && c->pss)
+			ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+			     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+		/* ECDSA: OpenSSL's own DER form, converted once outside the loop */
+		ok = ok && EVP_DigestVerify(ctx, c->rawsig, c->rawsiglen, (const unsigned char *)c->token,
+		                            c->signing_len) == 1;
+		EVP_MD_CTX_reset(ctx);
+	} else {
+		const struct ccauth_identity *id = NULL;
+
+		ok = ccauth_validate(j->v, c->token, c->token_len, NOW, &id, NULL) == CCAUTH_OK;
+		ccauth_identity_release(id);
+	}
+	return ok;
+}
+
 static void *worker(void *arg)
 {
 	struct job *j = arg;
-	struct alg_case *c = j->c;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
 	while (!*j->stop) {
 		for (int i = 0; i < 16; i++) {
-			if (j->mode == RAW) {
-				EVP_PKEY_CTX *pctx = NULL;
-				int ok;
-
-				ok = EVP_DigestVerifyInit(ctx, &pctx, j->md, NULL, c->key) == 1;
-				if (ok && c->pss)
-					ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-					     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
-				/* ECDSA: OpenSSL's own DER form, converted once outside the loop */
-				ok = ok && EVP_DigestVerify(ctx, c->rawsig, c->rawsiglen,
-				                            (const unsigned char *)c->token, c->signing_len) == 1;
-				if (!ok)
-					j->failed = 1;
-				EVP_MD_CTX_reset(ctx);
-			} else {
-				const struct ccauth_identity *id = NULL;
-
-				if (ccauth_validate(j->v, c->token, c->token_len, NOW, &id, NULL) != CCAUTH_OK)
-					j->failed = 1;
-				ccauth_identity_release(id);
-			}
+			if (!one_op(j, ctx))
+				j->failed = 1;
 			j->ops++;
 		}
 	}
@@ -278,7 +288,7 @@ static struct ccauth_validator *validator(const char *jwks_path, size_t cache_en
 
 	snprintf(conf, sizeof(conf),
 	         "[issuer duo]\n"
-	         "issuer = https://sso-3f9a2c71.sso.duosecurity.com/oauth/DI6VJ2CN4OXH0PEKRSLU\n"
+	         "issuer = " ISSUER "\n"
 	         "jwks_file = %s\n"
 	         "audience = ldap://ldap.example.com\n"
 	         "required_scope = ldap.read\n"
@@ -292,56 +302,55 @@ static struct ccauth_validator *validator(const char *jwks_path, size_t cache_en
 	return v;
 }
 
-int main(int argc, char **argv)
+/* The counted loop: callgrind --toggle-collect=run_n counts exactly these n operations. */
+__attribute__((noinline)) static int run_n(struct job *j, EVP_MD_CTX *ctx, long n)
 {
-	struct alg_case cases[] = {
-	    {.alg = "RS256", .keygen = "RSA", .kid = "rsa"},
-	    {.alg = "PS256", .keygen = "RSA", .kid = "rsa", .pss = 1},
-	    {.alg = "ES256", .keygen = "EC", .kid = "ec"},
-	    {.alg = "EdDSA", .keygen = "ED25519", .kid = "ed"},
-	};
-	const size_t ncases = sizeof(cases) / sizeof(cases[0]);
-	char dir[] = "/tmp/ccauth-bench-XXXXXX", path[256], jwks[16384], one[4096];
-	size_t off;
-	FILE *f;
-	struct ccauth_config *cfg_full = NULL, *cfg_hit = NULL;
-	struct ccauth_validator *v_full, *v_hit;
+	for (long i = 0; i < n; i++)
+		if (!one_op(j, ctx))
+			return 0;
+	return 1;
+}
+
+/* --once MODE ALG N: N operations in this thread, untimed (for callgrind / malloc counts). */
+static int run_once(const char *mode, const char *alg, const char *count, struct alg_case *cases, size_t ncases,
+                    struct ccauth_validator *v_full, struct ccauth_validator *v_hit)
+{
+	struct job j = {0};
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD *md = NULL;
+	long n = strtol(count, NULL, 10);
+
+	for (size_t i = 0; i < ncases; i++)
+		if (strcmp(cases[i].alg, alg) == 0)
+			j.c = &cases[i];
+	if (j.c == NULL || n <= 0 || ctx == NULL)
+		die("--once: unknown ALG, bad N or no memory");
+	if (strcmp(mode, "raw") == 0)
+		j.mode = RAW;
+	else if (strcmp(mode, "full") == 0)
+		j.mode = FULL, j.v = v_full;
+	else if (strcmp(mode, "hit") == 0)
+		j.mode = HIT, j.v = v_hit;
+	else
+		die("--once: MODE is raw, full or hit");
+	if (j.c->md != NULL && (md = EVP_MD_fetch(NULL, EVP_MD_get0_name(j.c->md), NULL)) == NULL)
+		die("EVP_MD_fetch");
+	j.md = md;
+	/* warm up: first-use costs (provider loading, the cache fill for hit) stay out of the count */
+	if (!one_op(&j, ctx) || !one_op(&j, ctx))
+		die("--once: the operation failed");
+	if (!run_n(&j, ctx, n))
+		die("--once: the operation failed");
+	printf("%s %s: %ld operations, token %zu B\n", mode, alg, n, j.c->token_len);
+	EVP_MD_free(md);
+	EVP_MD_CTX_free(ctx);
+	return 0;
+}
+
+static void run_all(struct alg_case *cases, size_t ncases, struct ccauth_validator *v_full,
+                    struct ccauth_validator *v_hit)
+{
 	double raw[2], full[2], hit[2];
-
-	if (argc > 1)
-		seconds = strtod(argv[1], NULL);
-	if (!(seconds > 0.05 && seconds < 60))
-		die("usage: bench/verify [seconds]");
-
-	/* one RSA key for RS256 and PS256 */
-	cases[0].key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	cases[1].key = cases[0].key;
-	cases[2].key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	cases[3].key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	if (cases[0].key == NULL || cases[2].key == NULL || cases[3].key == NULL)
-		die("key generation");
-	for (size_t i = 0; i < ncases; i++) {
-		cases[i].md = strcmp(cases[i].keygen, "ED25519") == 0 ? NULL : EVP_sha256();
-		mint(&cases[i]);
-	}
-
-	off = (size_t)snprintf(jwks, sizeof(jwks), "{\"keys\":[");
-	for (size_t i = 0; i < ncases; i++) {
-		if (i == 1)
-			continue; /* same key as RS256 */
-		jwk_json(&cases[i], one, sizeof(one));
-		off += (size_t)snprintf(jwks + off, sizeof(jwks) - off, "%s%s", off > 9 ? "," : "", one);
-	}
-	snprintf(jwks + off, sizeof(jwks) - off, "]}");
-	if (mkdtemp(dir) == NULL)
-		die("mkdtemp");
-	snprintf(path, sizeof(path), "%s/jwks.json", dir);
-	if ((f = fopen(path, "w")) == NULL || fputs(jwks, f) < 0 || fclose(f) != 0)
-		die("writing the JWKS");
-	v_full = validator(path, SIZE_MAX, &cfg_full); /* cache off: every call does the whole job */
-	v_hit = validator(path, 0, &cfg_hit);
-	unlink(path);
-	rmdir(dir);
 
 	printf("bench/verify: %.1f s per figure, %ld online CPUs, token sizes:", seconds,
 	       sysconf(_SC_NPROCESSORS_ONLN));
@@ -363,15 +372,75 @@ int main(int argc, char **argv)
 		hit[t - 1] = measure(HIT, &cases[0], v_hit, t);
 	printf("\ncache hit (RS256 token): 1 thread %.0f/s, 2 threads %.0f/s (%.2fx), %.0f/s per thread\n", hit[0],
 	       hit[1], hit[1] / hit[0], hit[1] / 2);
+}
 
+int main(int argc, char **argv)
+{
+	struct alg_case cases[] = {
+	    {.alg = "RS256", .keygen = "RSA", .kid = "rsa"},
+	    {.alg = "PS256", .keygen = "RSA", .kid = "rsa", .pss = 1},
+	    {.alg = "ES256", .keygen = "EC", .kid = "ec"},
+	    {.alg = "EdDSA", .keygen = "ED25519", .kid = "ed"},
+	};
+	const size_t ncases = sizeof(cases) / sizeof(cases[0]);
+	char dir[] = "/tmp/ccauth-bench-XXXXXX", path[256], jwks[16384], one[4096];
+	size_t off;
+	FILE *f;
+	struct ccauth_config *cfg_full = NULL, *cfg_hit = NULL;
+	struct ccauth_validator *v_full, *v_hit;
+	int rc = 0, once = argc == 5 && strcmp(argv[1], "--once") == 0;
+
+	if (argc > 1 && !once)
+		seconds = strtod(argv[1], NULL);
+	if (!(seconds > 0.05 && seconds < 60) || (argc > 2 && !once))
+		die("usage: bench/verify [seconds] | bench/verify --once raw|full|hit ALG N");
+
+	/* one RSA key for RS256 and PS256; --once makes only the key it needs (keygen is slow under valgrind) */
+	for (size_t i = 0; i < ncases; i++) {
+		if (once && strcmp(cases[i].alg, argv[3]) != 0)
+			continue;
+		if (i == 1 && cases[0].key != NULL)
+			cases[1].key = EVP_PKEY_dup(cases[0].key);
+		else
+			cases[i].key =
+			    strcmp(cases[i].keygen, "RSA") == 0  ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)
+			    : strcmp(cases[i].keygen, "EC") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")
+			                                         : EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		if (cases[i].key == NULL)
+			die("key generation");
+		cases[i].md = strcmp(cases[i].keygen, "ED25519") == 0 ? NULL : EVP_sha256();
+		mint(&cases[i]);
+	}
+
+	off = (size_t)snprintf(jwks, sizeof(jwks), "{\"keys\":[");
+	for (size_t i = 0; i < ncases; i++) {
+		if (cases[i].key == NULL || (i == 1 && cases[0].key != NULL))
+			continue; /* not made, or the same key as RS256 */
+		jwk_json(&cases[i], one, sizeof(one));
+		off += (size_t)snprintf(jwks + off, sizeof(jwks) - off, "%s%s", off > 9 ? "," : "", one);
+	}
+	snprintf(jwks + off, sizeof(jwks) - off, "]}");
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp");
+	snprintf(path, sizeof(path), "%s/jwks.json", dir);
+	if ((f = fopen(path, "w")) == NULL || fputs(jwks, f) < 0 || fclose(f) != 0)
+		die("writing the JWKS");
+	v_full = validator(path, SIZE_MAX, &cfg_full); /* cache off: every call does the whole job */
+	v_hit = validator(path, 0, &cfg_hit);
+	unlink(path);
+	rmdir(dir);
+
+	if (once)
+		rc = run_once(argv[2], argv[3], argv[4], cases, ncases, v_full, v_hit);
+	else
+		run_all(cases, ncases, v_full, v_hit);
 	ccauth_validator_free(v_full);
 	ccauth_validator_free(v_hit);
 	ccauth_config_free(cfg_full);
 	ccauth_config_free(cfg_hit);
 	for (size_t i = 0; i < ncases; i++) {
-		if (i != 1)
-			EVP_PKEY_free(cases[i].key);
+		EVP_PKEY_free(cases[i].key);
 		free(cases[i].token);
 	}
-	return 0;
+	return rc;
 }
