@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "jwks.h"
+#include "jws.h"
 
 /* A kid is public, but it is still text from the network: log it only when it is short and
  * printable ASCII. */
@@ -99,6 +100,7 @@ enum ccauth_status ccauth_jwks_parse(const char *json, size_t len, const struct 
 			           printable_kid(kid, kidlen), kerr.msg);
 			continue;
 		}
+		ccauth_jws_prepare_key(set, &set->keys[set->nkeys]);
 		set->nkeys++;
 	}
 	st = CCAUTH_OK;

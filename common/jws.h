@@ -46,6 +46,12 @@ void ccauth_jws_clear(struct ccauth_jws *jws); /* frees the documents; safe on a
 enum ccauth_status ccauth_jws_verify(const struct ccauth_jws *jws, const struct ccauth_jwks *set,
 				     const struct ccauth_jwk *key, struct ccauth_error *err);
 
+/* Prepare key for fast verification, once, when its set is loaded and before the key is shared: for
+ * each algorithm the key allows, a verify context set up with the set's digest, attached to key->pkey.
+ * Verifying then copies it instead of setting up from scratch per token.  Best effort: a key left
+ * unprepared (no memory, or never passed here) verifies the same way, only slower. */
+void ccauth_jws_prepare_key(const struct ccauth_jwks *set, struct ccauth_jwk *key);
+
 /* Lower-level signature check used by jws_verify, vectors and benchmarks. */
 enum ccauth_status ccauth_sig_verify(enum ccauth_alg alg, EVP_PKEY *pkey, const EVP_MD *md, const unsigned char *data,
 				     size_t datalen, const unsigned char *sig, size_t siglen, struct ccauth_error *err);
