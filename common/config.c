@@ -40,6 +40,8 @@ enum vtype {
 	V_STR,        /* any string, empty = unset */
 	V_PATH,       /* absolute path, empty = unset */
 	V_SECRET,     /* absolute path of a secret file, checked */
+	V_TRUSTFILE,  /* absolute path of a file of trust anchors (ca_file), checked when it exists */
+	V_TRUSTDIR,   /* absolute path of a directory of trust anchors (ca_path), checked when it exists */
 	V_CACHEDIR,   /* absolute path or "" */
 	V_URL,        /* https URL, empty = unset */
 	V_PROXY,      /* "", "env" or a proxy URL */
@@ -67,8 +69,8 @@ struct key {
 #define I(f) offsetof(struct ccauth_issuer_conf, f)
 
 static const struct key global_keys[] = {
-    {"ca_file", V_PATH, G(ca_file), 0, 0},
-    {"ca_path", V_PATH, G(ca_path), 0, 0},
+    {"ca_file", V_TRUSTFILE, G(ca_file), 0, 0},
+    {"ca_path", V_TRUSTDIR, G(ca_path), 0, 0},
     {"timeout", V_INT, G(timeout), 1, 300},
     {"connect_timeout", V_INT, G(connect_timeout), 1, 300},
     {"clock_skew", V_INT, G(clock_skew), 0, 300},
@@ -358,6 +360,26 @@ static enum ccauth_status check_secret(const char *path, int missing_ok, struct 
 	return ccauth_error_set(err, CCAUTH_E_CONFIG, "secret file %.96s %s", path, what);
 }
 
+/* Trust anchors (ca_file, ca_path): the rule of the config file and of jwks_file - whoever may
+ * write them chooses whom we trust.  A path we cannot examine cannot be read by libcurl either,
+ * so it adds no trust: only an existing one is checked (with its symlinks followed). */
+static enum ccauth_status check_trust(struct parser *p, const char *key, const char *path, int dir)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return CCAUTH_OK;
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return ccauth_error_set(p->err, CCAUTH_E_CONFIG, "%.128s:%d: %s %.96s is not a %s", p->name, p->line,
+		                        key, path, dir ? "directory" : "regular file");
+	if ((st.st_mode & 022) != 0 || (st.st_uid != 0 && st.st_uid != geteuid()))
+		return ccauth_error_set(p->err, CCAUTH_E_CONFIG,
+		                        "%.128s:%d: %s %.96s is writable by group or others, or not owned by root or "
+		                        "the current user",
+		                        p->name, p->line, key, path);
+	return CCAUTH_OK;
+}
+
 enum ccauth_status ccauth_config_check_secret_file(const char *path, struct ccauth_error *err)
 {
 	if (path == NULL || *path == '\0')
@@ -428,6 +450,8 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 		break;
 	case V_PATH:
 	case V_SECRET:
+	case V_TRUSTFILE:
+	case V_TRUSTDIR:
 		if (*v != '\0' && *v != '/')
 			return perr(p, "bad value: expected an absolute path");
 		break;
@@ -460,6 +484,8 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 		return pnomem(p);
 	if (k->type == V_SECRET)
 		return check_secret(*sp, 1, p->err, p->name, p->line);
+	if (k->type == V_TRUSTFILE || k->type == V_TRUSTDIR)
+		return check_trust(p, k->name, *sp, k->type == V_TRUSTDIR);
 	return CCAUTH_OK;
 }
 

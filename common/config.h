@@ -91,7 +91,8 @@ struct ccauth_config {
 /* Load path (NULL: $CCAUTH_CONF, else the compiled-in default).  Refuses a file writable by group or
  * others or owned by someone other than root or the effective uid, and secret files
  * (client_secret_file, private_key_file, tls_key_file) readable by group or others or owned by
- * another user (not root or the effective uid).  Cross-checks:
+ * another user (not root or the effective uid), and an existing ca_file or ca_path (the directory)
+ * writable by group or others or owned by another user.  Cross-checks:
  * unique section names, introspection_client names an existing [client], an [issuer] has a key
  * source (jwks_file, jwks_uri, or an https issuer for discovery). */
 enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **out, struct ccauth_error *err);

@@ -581,6 +581,75 @@ static void test_file_permissions(void **state)
 	free(dir);
 }
 
+/* parse "[global]\nKEY = PATH\n": the status, the message in err */
+static enum ccauth_status parse_global(const char *key, const char *path, struct ccauth_error *err)
+{
+	struct ccauth_config *cfg = NULL;
+	char text[512];
+	enum ccauth_status st;
+
+	snprintf(text, sizeof(text), "[global]\n%s = %s\n", key, path);
+	memset(err, 0, sizeof(*err));
+	st = ccauth_config_parse(text, strlen(text), "t.conf", &cfg, err);
+	ccauth_config_free(cfg);
+	return st;
+}
+
+/* ca_file and ca_path choose whom we trust: the jwks_file rule, checked when the path exists */
+static void test_trust_anchors(void **state)
+{
+	struct ccauth_error err;
+	char *ca = write_file("ca.pem", "-----BEGIN CERTIFICATE-----\n", 0644), *dir = tmp_path("capath"),
+	     *missing = tmp_path("missing.pem");
+
+	(void)state;
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(parse_global("ca_file", ca, &err), CCAUTH_OK);
+	assert_int_equal(parse_global("ca_path", dir, &err), CCAUTH_OK);
+	assert_int_equal(parse_global("ca_file", missing, &err), CCAUTH_OK);
+	assert_int_equal(parse_global("ca_path", missing, &err), CCAUTH_OK);
+	assert_int_equal(chmod(ca, 0444), 0);
+	assert_int_equal(parse_global("ca_file", ca, &err), CCAUTH_OK);
+
+	const struct {
+		const char *key, *path, *prefix;
+		mode_t mode;
+	} loose[] = {
+	    {"ca_file", ca, "t.conf:2: ca_file ", 0664},  {"ca_file", ca, "t.conf:2: ca_file ", 0646},
+	    {"ca_file", ca, "t.conf:2: ca_file ", 0666},  {"ca_path", dir, "t.conf:2: ca_path ", 0775},
+	    {"ca_path", dir, "t.conf:2: ca_path ", 0757}, {"ca_path", dir, "t.conf:2: ca_path ", 01777},
+	};
+	for (size_t i = 0; i < sizeof(loose) / sizeof(loose[0]); i++) {
+		assert_int_equal(chmod(loose[i].path, loose[i].mode), 0);
+		assert_int_equal(parse_global(loose[i].key, loose[i].path, &err), CCAUTH_E_CONFIG);
+		assert_true(strncmp(err.msg, loose[i].prefix, strlen(loose[i].prefix)) == 0);
+		assert_non_null(strstr(err.msg, "is writable by group or others, or not owned by root"));
+	}
+	assert_int_equal(chmod(ca, 0644), 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(ca, 12345, 12345), 0);
+		assert_int_equal(parse_global("ca_file", ca, &err), CCAUTH_E_CONFIG);
+		assert_non_null(strstr(err.msg, "not owned by root or the current user"));
+		assert_int_equal(chown(dir, 12345, 12345), 0);
+		assert_int_equal(parse_global("ca_path", dir, &err), CCAUTH_E_CONFIG);
+		assert_non_null(strstr(err.msg, "not owned by root or the current user"));
+		assert_int_equal(chown(ca, 0, 0), 0);
+		assert_int_equal(chown(dir, 0, 0), 0);
+		assert_int_equal(parse_global("ca_file", ca, &err), CCAUTH_OK);
+	}
+	/* the wrong kind of file */
+	assert_int_equal(parse_global("ca_file", dir, &err), CCAUTH_E_CONFIG);
+	assert_non_null(strstr(err.msg, "is not a regular file"));
+	assert_int_equal(parse_global("ca_path", ca, &err), CCAUTH_E_CONFIG);
+	assert_non_null(strstr(err.msg, "is not a directory"));
+	assert_int_equal(unlink(ca), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(ca);
+	free(dir);
+	free(missing);
+}
+
 static void test_default_path(void **state)
 {
 	const char *p;
@@ -621,10 +690,10 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_full),         cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_values),       cmocka_unit_test(test_invalid_table),
-	    cmocka_unit_test(test_limits),       cmocka_unit_test(test_file_permissions),
-	    cmocka_unit_test(test_default_path),
+	    cmocka_unit_test(test_full),          cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_values),        cmocka_unit_test(test_invalid_table),
+	    cmocka_unit_test(test_limits),        cmocka_unit_test(test_file_permissions),
+	    cmocka_unit_test(test_trust_anchors), cmocka_unit_test(test_default_path),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
