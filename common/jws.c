@@ -17,9 +17,32 @@
 
 #define STACK_DECODE 4096 /* decoded header/payload up to this size need no malloc */
 
-static int is_b64url_char(unsigned char c)
+/* 1 for the base64url alphabet, 3 for '.', 0 for everything else: AND-ing the classes of a run
+ * of bytes gives 0 exactly when one of them is neither. */
+/* clang-format off */
+static const unsigned char jwt_class[256] = {
+	['-'] = 1, ['_'] = 1, ['.'] = 3,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1,
+	['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1,
+	['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+	['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+	['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+/* clang-format on */
+
+/* 1 when every byte of s[0..len) is a base64url character or '.' (branch-free, four at a time). */
+static int jwt_chars_only(const unsigned char *s, size_t len)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+	unsigned all = 1;
+	size_t i = 0;
+
+	for (; i + 4 <= len; i += 4)
+		all &= (unsigned)(jwt_class[s[i]] & jwt_class[s[i + 1]] & jwt_class[s[i + 2]] & jwt_class[s[i + 3]]);
+	for (; i < len; i++)
+		all &= jwt_class[s[i]];
+	return all != 0;
 }
 
 static int is_json_ws(unsigned char c)
@@ -29,22 +52,16 @@ static int is_json_ws(unsigned char c)
 
 int ccauth_jws_looks_like_jwt(const char *token, size_t len)
 {
-	const char *dot1 = NULL;
+	const char *dot1, *dot2;
 	unsigned char buf[48];
-	size_t dots = 0, hlen, pos, outlen;
+	size_t hlen, pos, outlen;
 
-	if (token == NULL || len == 0 || len > CCAUTH_TOKEN_MAX)
+	if (token == NULL || len == 0 || len > CCAUTH_TOKEN_MAX || !jwt_chars_only((const unsigned char *)token, len))
 		return 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)token[i];
-		if (c == '.') {
-			if (dots++ == 0)
-				dot1 = token + i;
-		} else if (!is_b64url_char(c)) {
-			return 0;
-		}
-	}
-	if (dots != 2 || dot1 == token)
+	/* exactly two dots, the first not at the start */
+	dot1 = memchr(token, '.', len);
+	dot2 = dot1 != NULL ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
+	if (dot2 == NULL || dot1 == token || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL)
 		return 0;
 	hlen = (size_t)(dot1 - token);
 	/* decode the header 64 characters at a time until the first non-blank byte */
