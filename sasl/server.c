@@ -42,7 +42,9 @@ struct server_glob {
 	char why[CCAUTH_ERRMSG_MAX];
 };
 
-enum { ST_START, ST_EMPTY_SENT, ST_ERROR_SENT };
+/* ST_FINISHED: the exchange ended (success or failure); libsasl still calls mech_step when an
+ * application steps on after a failure, and that must never authenticate. */
+enum { ST_START, ST_EMPTY_SENT, ST_ERROR_SENT, ST_FINISHED };
 
 struct server_conn {
 	struct server_glob *glob; /* mech_step gets no glob_context */
@@ -304,7 +306,6 @@ static int send_error(struct server_glob *g, struct server_conn *c, sasl_server_
 static int error_ack(struct server_conn *c, sasl_server_params_t *sp, const char *in, unsigned inlen)
 {
 	conn_clear_challenge(c);
-	c->state = ST_START;
 	/* XOAUTH2 clients answer the error with an empty response; OAUTHBEARER with exactly \x01 */
 	if (c->mech == CCAUTH_MECH_XOAUTH2 && inlen == 0) {
 	} else if (in == NULL || ccauth_gs2_parse_error_ack(in, inlen, NULL) != CCAUTH_OK) {
@@ -315,10 +316,9 @@ static int error_ack(struct server_conn *c, sasl_server_params_t *sp, const char
 	return SASL_BADAUTH;
 }
 
-static int server_mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned inlen,
-                            const char **out, unsigned *outlen, sasl_out_params_t *op)
+static int step(struct server_conn *c, sasl_server_params_t *sp, const char *in, unsigned inlen, const char **out,
+                unsigned *outlen, sasl_out_params_t *op)
 {
-	struct server_conn *c = conn_context;
 	struct server_glob *g = c->glob;
 	struct ccauth_oauthbearer_msg ob = {0};
 	struct ccauth_xoauth2_msg xo = {0};
@@ -330,8 +330,6 @@ static int server_mech_step(void *conn_context, sasl_server_params_t *sp, const 
 	enum ccauth_status st;
 	int rc;
 
-	*out = NULL;
-	*outlen = 0;
 	if (c->state == ST_ERROR_SENT)
 		return error_ack(c, sp, in, inlen);
 	if (in == NULL || inlen == 0) {
@@ -382,6 +380,28 @@ static int server_mech_step(void *conn_context, sasl_server_params_t *sp, const 
 out:
 	ccauth_gs2_msg_clear(&ob);
 	ccauth_xoauth2_msg_clear(&xo);
+	return rc;
+}
+
+static int server_mech_step(void *conn_context, sasl_server_params_t *sp, const char *in, unsigned inlen,
+                            const char **out, unsigned *outlen, sasl_out_params_t *op)
+{
+	struct server_conn *c = conn_context;
+	int rc;
+
+	*out = NULL;
+	*outlen = 0;
+	/* NULL: libsasl disposed the context after a failed sasl_server_start and the application
+	 * stepped on anyway */
+	if (c == NULL || c->state == ST_FINISHED) {
+		sp->utils->seterror(sp->utils->conn, 0, "ccauth: step after the end of the exchange");
+		return SASL_BADPROT;
+	}
+	rc = step(c, sp, in, inlen, out, outlen, op);
+	if (rc != SASL_CONTINUE) {
+		conn_clear_challenge(c);
+		c->state = ST_FINISHED;
+	}
 	return rc;
 }
 

@@ -693,6 +693,56 @@ static void test_bad_ack(void **state)
 	sasl_dispose(&sc);
 }
 
+/* A failed exchange stays failed: a further step with a good token after the error round trip,
+ * a bad ack, a grammar error or a second empty response must not authenticate.  libsasl 2.1.28
+ * disposes the mechanism context after a failure and still calls mech_step, with NULL. */
+static void test_no_success_after_failure(void **state)
+{
+	static const struct {
+		const char *first;
+		size_t firstlen;
+		const char *second; /* NULL: straight to the good message */
+		size_t secondlen;
+	} cases[] = {
+#define M(lit) lit, sizeof(lit) - 1
+	    {M("n,," KV "auth=Bearer abc" KV KV), M(KV)},    /* error round trip, then BADAUTH */
+	    {M("n,," KV "auth=Bearer abc" KV KV), M(KV KV)}, /* error challenge, bad ack */
+	    {M("n,," KV "auth=Basic abc" KV KV), NULL, 0},   /* grammar error */
+	    {M(""), M("")},                                  /* empty, empty again */
+#undef M
+	};
+	size_t n = strlen(good) + 32;
+	char *msg = malloc(n);
+	int len = snprintf(msg, n, "n,," KV "auth=Bearer %s" KV KV, good);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sasl_callback_t scbs[2];
+		struct proxy proxy = {0};
+		sasl_conn_t *sc = server_new(&proxy, scbs);
+		const char *sout = NULL;
+		const void *v = NULL;
+		unsigned soutlen = 0;
+		int rc;
+
+		secprops(sc);
+		rc = sasl_server_start(sc, "OAUTHBEARER", cases[i].firstlen ? cases[i].first : NULL,
+		                       (unsigned)cases[i].firstlen, &sout, &soutlen);
+		if (cases[i].firstlen == 0) /* libsasl's own empty challenge, then the plugin's */
+			rc = sasl_server_step(sc, "", 0, &sout, &soutlen);
+		if (cases[i].second != NULL) {
+			assert_int_equal(rc, SASL_CONTINUE);
+			rc = sasl_server_step(sc, cases[i].second, (unsigned)cases[i].secondlen, &sout, &soutlen);
+		}
+		assert_true(rc != SASL_OK && rc != SASL_CONTINUE);
+		rc = sasl_server_step(sc, msg, (unsigned)len, &sout, &soutlen);
+		if (rc != SASL_BADPROT)
+			fail_msg("case %zu: step after failure gave %d", i, rc);
+		assert_true(sasl_getprop(sc, SASL_USERNAME, &v) != SASL_OK || v == NULL);
+		sasl_dispose(&sc);
+	}
+	free(msg);
+}
+
 /* Malformed client messages: never a crash, exact result.  BADPROT for grammar; ROUNDTRIP
  * (error challenge, \x01, then BADAUTH) for a well-formed message whose token is bad. */
 #define ROUNDTRIP 1000
@@ -849,6 +899,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_empty_initial_response, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_twice_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_ack, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_success_after_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_oauthbearer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_xoauth2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
