@@ -26,9 +26,10 @@
 #include "token.h"
 #include "util.h"
 
-#define MEM_MAX     64 /* tokens remembered in memory per context */
-#define ASSERT_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-#define ERRCODE_MAX 64
+#define MEM_MAX       64 /* tokens remembered in memory per context */
+#define ASSERT_TYPE   "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#define ERRCODE_MAX   64
+#define CRED_HASH_MAX (1024 * 1024) /* bytes of a credential file hashed for the cache key */
 
 struct mem_entry {
 	char keyhex[CCAUTH_CACHE_KEYHEX + 1];
@@ -307,16 +308,58 @@ static void key_field(struct sbuf *b, const char *tag, const char *v)
 	sb_add(b, "\n", 1);
 }
 
+/* The files that prove client's identity, in a fixed order: the secret (both client_secret
+ * methods), the private key (private_key_jwt), or the certificate and its key (tls_client_auth). */
+struct cred_file {
+	const char *what, *path;
+	int secret; /* checked like a secret file: private to root or us */
+};
+
+static size_t cred_files(const struct ccauth_client_conf *client, struct cred_file f[2])
+{
+	switch (client->auth_method) {
+	case CCAUTH_AUTH_CLIENT_SECRET_BASIC:
+	case CCAUTH_AUTH_CLIENT_SECRET_POST:
+		f[0] = (struct cred_file){"client_secret_file", client->client_secret_file, 1};
+		return 1;
+	case CCAUTH_AUTH_PRIVATE_KEY_JWT:
+		f[0] = (struct cred_file){"private_key_file", client->private_key_file, 1};
+		return 1;
+	case CCAUTH_AUTH_TLS_CLIENT_AUTH:
+		f[0] = (struct cred_file){"tls_cert_file", client->tls_cert_file, 0};
+		f[1] = (struct cred_file){"tls_key_file", client->tls_key_file, 1};
+		return 2;
+	}
+	return 0;
+}
+
+static void build_key(struct sbuf *b, const char *token_endpoint, const struct ccauth_client_conf *client)
+{
+	static const char *const methods[] = {"client_secret_basic", "client_secret_post", "private_key_jwt",
+	                                      "tls_client_auth"};
+	struct cred_file f[2];
+	size_t n = cred_files(client, f);
+
+	sb_str(b, "token 2\n");
+	key_field(b, "endpoint=", token_endpoint);
+	key_field(b, "client_id=", client->client_id);
+	key_field(b, "scope=", client->scope);
+	key_field(b, "audience=", client->audience);
+	key_field(b, "resource=", client->resource);
+	key_field(b, "auth_method=",
+	          (size_t)client->auth_method < sizeof(methods) / sizeof(methods[0]) ? methods[client->auth_method]
+	                                                                             : NULL);
+	for (size_t i = 0; i < n; i++) {
+		sb_str(b, f[i].what);
+		key_field(b, "=", f[i].path);
+	}
+}
+
 char *ccauth_token_cache_key(const char *token_endpoint, const struct ccauth_client_conf *client, size_t *len)
 {
 	struct sbuf b = {0};
 
-	sb_str(&b, "token 1\n");
-	key_field(&b, "endpoint=", token_endpoint);
-	key_field(&b, "client_id=", client->client_id);
-	key_field(&b, "scope=", client->scope);
-	key_field(&b, "audience=", client->audience);
-	key_field(&b, "resource=", client->resource);
+	build_key(&b, token_endpoint, client);
 	if (b.failed)
 		return NULL;
 	*len = b.len;
@@ -658,31 +701,50 @@ out:
 
 /* Read a secret file (after the permission check) into a malloc'd, NUL-terminated buffer of at most
  * cap bytes; the buffer is cap + 2 bytes long (free with ccauth_free_secret(*out, cap + 2)). */
+/* Open a credential file; a secret one after the permission check, and checked again on the open
+ * file (it may have changed since the check). */
+static enum ccauth_status open_credential(const char *what, const char *path, int secret, int *out,
+                                          struct ccauth_error *err)
+{
+	enum ccauth_status st;
+	struct stat sb;
+	int fd;
+
+	*out = -1;
+	if (path == NULL || *path == '\0')
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "no %s configured", what);
+	if (secret && (st = ccauth_config_check_secret_file(path, err)) != CCAUTH_OK)
+		return st;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s cannot be opened (errno %d)", what, path,
+		                        errno);
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s is not a regular file", what, path);
+	}
+	if (secret && ((sb.st_mode & 077) != 0 || (sb.st_uid != 0 && sb.st_uid != geteuid()))) {
+		close(fd);
+		return ccauth_error_set(err, CCAUTH_E_CONFIG,
+		                        "%s %.96s is not a regular file private to root or the current user", what,
+		                        path);
+	}
+	*out = fd;
+	return CCAUTH_OK;
+}
+
 static enum ccauth_status read_secret_file(const char *what, const char *path, size_t cap, char **out, size_t *outlen,
                                            struct ccauth_error *err)
 {
 	enum ccauth_status st;
-	struct stat sb;
 	size_t n = 0;
 	char *buf;
 	int fd;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((st = ccauth_config_check_secret_file(path, err)) != CCAUTH_OK)
+	if ((st = open_credential(what, path, 1, &fd, err)) != CCAUTH_OK)
 		return st;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s cannot be opened (errno %d)", what, path,
-		                        errno);
-	/* again on the open file: it may have changed since the check */
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0 ||
-	    (sb.st_uid != 0 && sb.st_uid != geteuid())) {
-		close(fd);
-		return ccauth_error_set(err, CCAUTH_E_CONFIG,
-		                        "%s %.96s is not a regular file private to root or the current user", what,
-		                        path);
-	}
 	if ((buf = malloc(cap + 2)) == NULL) {
 		close(fd);
 		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
@@ -765,6 +827,105 @@ static enum ccauth_status load_private_key(const char *path, EVP_PKEY **out, str
 	if (*out == NULL)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG,
 		                        "private_key_file %.96s: not an unencrypted PEM private key", path);
+	return CCAUTH_OK;
+}
+
+/* ---- the credential's identity, for the cache key ---- */
+
+/* SHA-256 of a credential file's content (at most CRED_HASH_MAX bytes). */
+static enum ccauth_status hash_file(const struct cred_file *f, unsigned char md[32], struct ccauth_error *err)
+{
+	unsigned char buf[4096];
+	EVP_MD_CTX *ctx;
+	enum ccauth_status st;
+	size_t total = 0;
+	int fd, ok, e = 0;
+
+	if ((st = open_credential(f->what, f->path, f->secret, &fd, err)) != CCAUTH_OK)
+		return st;
+	ctx = EVP_MD_CTX_new();
+	ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	while (ok) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			e = errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		total += (size_t)r;
+		if (total > CRED_HASH_MAX)
+			break;
+		ok = EVP_DigestUpdate(ctx, buf, (size_t)r) == 1;
+	}
+	ok = ok && e == 0 && total <= CRED_HASH_MAX && EVP_DigestFinal_ex(ctx, md, NULL) == 1;
+	OPENSSL_cleanse(buf, sizeof(buf));
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	if (ok)
+		return CCAUTH_OK;
+	if (e != 0)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s cannot be read (errno %d)", f->what, f->path,
+		                        e);
+	if (total > CRED_HASH_MAX)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s is longer than %d bytes", f->what, f->path,
+		                        CRED_HASH_MAX);
+	return ccauth_error_set(err, CCAUTH_E_INTERNAL, "cannot hash %s (OpenSSL failure)", f->what);
+}
+
+enum ccauth_status ccauth_token_credential_id(const struct ccauth_client_conf *client, unsigned char out[32],
+                                              struct ccauth_error *err)
+{
+	static const char tag[] = "ccauth token credential 1\n";
+	unsigned char in[sizeof(tag) - 1 + 1 + 2 * 32];
+	struct cred_file f[2];
+	size_t n = cred_files(client, f), len = sizeof(tag) - 1;
+	enum ccauth_status st = CCAUTH_OK;
+
+	memset(out, 0, 32);
+	if (n == 0)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "[client] has an unknown auth_method");
+	memcpy(in, tag, len);
+	in[len++] = (unsigned char)client->auth_method;
+	for (size_t i = 0; i < n && st == CCAUTH_OK; i++, len += 32)
+		st = hash_file(&f[i], in + len, err);
+	/* a hash over fixed-size digests: no file's content can pose as another's */
+	if (st == CCAUTH_OK && EVP_Digest(in, len, out, NULL, EVP_sha256(), NULL) != 1)
+		st = ccauth_error_set(err, CCAUTH_E_INTERNAL, "cannot hash the credential (OpenSSL failure)");
+	OPENSSL_cleanse(in, sizeof(in));
+	return st;
+}
+
+/* The key a token is cached under: ccauth_token_cache_key() and the credential id.  Wipe it
+ * (ccauth_free_secret(*out, *outlen + 1)): it holds a hash of the secret. */
+static enum ccauth_status full_key(const char *endpoint, const struct ccauth_client_conf *client, char **out,
+                                   size_t *outlen, struct ccauth_error *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char id[32];
+	char idhex[2 * sizeof(id) + 1];
+	struct sbuf b = {0};
+	enum ccauth_status st;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((st = ccauth_token_credential_id(client, id, err)) != CCAUTH_OK)
+		return st;
+	for (size_t i = 0; i < sizeof(id); i++) {
+		idhex[2 * i] = hex[id[i] >> 4];
+		idhex[2 * i + 1] = hex[id[i] & 0xf];
+	}
+	idhex[2 * sizeof(id)] = '\0';
+	build_key(&b, endpoint, client);
+	key_field(&b, "credential=", idhex);
+	OPENSSL_cleanse(id, sizeof(id));
+	OPENSSL_cleanse(idhex, sizeof(idhex));
+	if (b.failed)
+		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+	*out = b.p;
+	*outlen = b.len;
 	return CCAUTH_OK;
 }
 
@@ -1281,9 +1442,9 @@ enum ccauth_status ccauth_token_get(struct ccauth_tokens *t, const struct ccauth
 	*out = NULL;
 	if ((st = resolve_endpoint(t, client, &endpoint, err)) != CCAUTH_OK)
 		return st;
-	if ((key = ccauth_token_cache_key(endpoint, client, &keylen)) == NULL) {
+	if ((st = full_key(endpoint, client, &key, &keylen, err)) != CCAUTH_OK) {
 		free(endpoint);
-		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+		return st;
 	}
 	ccauth_cache_key(key, keylen, keyhex);
 
@@ -1325,7 +1486,7 @@ enum ccauth_status ccauth_token_get(struct ccauth_tokens *t, const struct ccauth
 	pthread_mutex_unlock(&t->mu);
 
 	free(endpoint);
-	free(key);
+	ccauth_free_secret(key, keylen + 1);
 	if (st != CCAUTH_OK) {
 		ccauth_token_free(tok);
 		return st;
@@ -1373,10 +1534,10 @@ enum ccauth_status ccauth_token_invalidate(struct ccauth_tokens *t, const struct
 
 	if ((st = resolve_endpoint(t, client, &endpoint, err)) != CCAUTH_OK)
 		return st;
-	key = ccauth_token_cache_key(endpoint, client, &keylen);
+	st = full_key(endpoint, client, &key, &keylen, err);
 	free(endpoint);
-	if (key == NULL)
-		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+	if (st != CCAUTH_OK)
+		return st;
 	ccauth_cache_key(key, keylen, keyhex);
 	pthread_mutex_lock(&t->mu);
 	if ((e = mem_find(t, keyhex)) != NULL) {
@@ -1385,6 +1546,6 @@ enum ccauth_status ccauth_token_invalidate(struct ccauth_tokens *t, const struct
 	}
 	pthread_mutex_unlock(&t->mu);
 	st = ccauth_cache_remove(t->cache, key, keylen, err);
-	free(key);
+	ccauth_free_secret(key, keylen + 1);
 	return st;
 }

@@ -109,9 +109,19 @@ enum ccauth_status ccauth_token_basic_auth(const char *client_id, const char *se
 enum ccauth_status ccauth_token_form(const struct ccauth_client_conf *client, const char *secret, size_t secretlen,
                                      const char *assertion, char **out, size_t *outlen, struct ccauth_error *err);
 
-/* The cache key string (length-prefixed token endpoint, client_id, scope, audience, resource);
- * its SHA-256 (ccauth_cache_key) names the disk file.  malloc'd. */
+/* The cache key string from the configuration alone (length-prefixed token endpoint, client_id,
+ * scope, audience, resource, auth_method and the paths of the credential files).  malloc'd.
+ * Tokens are cached under it followed by "credential=" and the hex ccauth_token_credential_id();
+ * the SHA-256 of that (ccauth_cache_key) names the disk file. */
 char *ccauth_token_cache_key(const char *token_endpoint, const struct ccauth_client_conf *client, size_t *len);
+
+/* The identity of client's credential: SHA-256 over a tag, the auth_method and the SHA-256 of the
+ * content of each credential file (the secret; the private key; the certificate and its key),
+ * each read and checked like for the token request.  Two sections that differ only in their
+ * credential never share a cached token, and a rotated secret starts afresh; the secret itself is
+ * never part of a key.  CCAUTH_E_CONFIG when a file is missing, unreadable or loose. */
+enum ccauth_status ccauth_token_credential_id(const struct ccauth_client_conf *client, unsigned char out[32],
+                                              struct ccauth_error *err);
 
 /* When to renew a token issued at issued with lifetime seconds: issued + refresh_at * lifetime, minus
  * rnd % (CCAUTH_TOKEN_JITTER * lifetime + 1), never before issued and never after

@@ -108,6 +108,13 @@ issuer = $ISS
 client_id = service-a
 client_secret_file = $W/bad.secret
 
+# [client basic] with another secret: the same endpoint, client_id and scope
+[client basic-wrong]
+issuer = $ISS
+client_id = service-a
+client_secret_file = $W/bad.secret
+scope = ldap.read
+
 [client badresource]
 issuer = $ISS
 client_id = service-a
@@ -189,6 +196,18 @@ else
 	not_ok "wrong secret (rc=$rc): $errout"
 fi
 if printf '%s%s' "$out" "$errout" | grep -q "XYZZY"; then not_ok "wrong secret not echoed"; else ok "wrong secret not echoed"; fi
+# basic's token is in the disk cache: a section that differs only in its secret must prove that
+# secret to the AS, never be handed the token obtained with another one
+n0=$(count)
+tok "$W/main.conf" basic-wrong
+if [ "$rc" -eq 1 ] && [ -z "$out" ] && printf '%s' "$errout" | grep -q "denied: AS refused: invalid_client" &&
+	[ "$(count)" -eq $((n0 + 1)) ]; then
+	ok "same client as [client basic], wrong secret: not basic's cached token (exit 1, invalid_client)"
+else
+	not_ok "same client, wrong secret (rc=$rc, requests $n0 -> $(count)): $errout"
+fi
+tok "$W/main.conf" basic
+check "[client basic] still served from the cache" test "$rc:$out" = "0:$first"
 tok "$W/main.conf" badresource
 # this AS answers an unknown resource indicator with a 500: temporary, not a refusal
 if [ "$rc" -eq 3 ] && [ -z "$out" ] && printf '%s' "$errout" | grep -q "unavailable: .*HTTP 500"; then

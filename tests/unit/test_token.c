@@ -326,8 +326,9 @@ static void test_cache_key(void **state)
 
 	(void)state;
 	k = ccauth_token_cache_key("https://as/token", &c, &len);
-	assert_string_equal(k, "token 1\nendpoint=16:https://as/token\nclient_id=5:svc:1\nscope=14:ldap.read imap\n"
-	                       "audience=25:https://api.example/x?y=1\nresource=14:urn:test:rs256\n");
+	assert_string_equal(k, "token 2\nendpoint=16:https://as/token\nclient_id=5:svc:1\nscope=14:ldap.read imap\n"
+	                       "audience=25:https://api.example/x?y=1\nresource=14:urn:test:rs256\n"
+	                       "auth_method=19:client_secret_basic\nclient_secret_file=-\n");
 	assert_int_equal(len, strlen(k));
 	ccauth_cache_key(k, len, h1);
 	assert_int_equal(strlen(h1), 64);
@@ -360,6 +361,96 @@ static void test_cache_key(void **state)
 	assert_string_not_equal(h1, h2);
 	free(k2);
 	free(k);
+}
+
+static void rewrite(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void id_of(const struct ccauth_client_conf *c, unsigned char id[32])
+{
+	struct ccauth_error err = {0};
+
+	if (ccauth_token_credential_id(c, id, &err) != CCAUTH_OK)
+		fail_msg("credential id: %s", err.msg);
+}
+
+/* Sections that differ only in their credential never share a cached token: the key names the
+ * auth_method and the files, and the credential id hashes what the files hold (a rotated secret
+ * starts afresh), without the secret itself ever being part of the key. */
+static void test_cache_key_credential(void **state)
+{
+	struct ccauth_client_conf a = client_conf(CCAUTH_AUTH_CLIENT_SECRET_BASIC), b = a, c;
+	char *pa = tu_write_temp("a.secret", "s3cret-A\n"), *pb = tu_write_temp("b.secret", "s3cret-B\n");
+	char *pc = tu_write_temp("c.secret", "s3cret-A\n"), *ka, *kb;
+	unsigned char ia[32], ib[32], ic[32];
+	struct ccauth_error err = {0};
+	size_t la = 0, lb = 0;
+
+	(void)state;
+	a.client_secret_file = pa;
+	b.client_secret_file = pb;
+	ka = ccauth_token_cache_key("https://as/token", &a, &la);
+	kb = ccauth_token_cache_key("https://as/token", &b, &lb);
+	assert_string_not_equal(ka, kb);
+	assert_null(strstr(ka, "s3cret"));
+	free(kb);
+	id_of(&a, ia);
+	id_of(&b, ib);
+	assert_memory_not_equal(ia, ib, 32);
+	/* the same secret in another file is the same credential */
+	c = a;
+	c.client_secret_file = pc;
+	id_of(&c, ic);
+	assert_memory_equal(ia, ic, 32);
+	/* rotation: the same file, a new secret */
+	rewrite(pc, "s3cret-C\n");
+	id_of(&c, ic);
+	assert_memory_not_equal(ia, ic, 32);
+	/* the auth_method counts, in the key and in the id */
+	c = a;
+	c.auth_method = CCAUTH_AUTH_CLIENT_SECRET_POST;
+	kb = ccauth_token_cache_key("https://as/token", &c, &lb);
+	assert_string_not_equal(ka, kb);
+	assert_non_null(strstr(kb, "auth_method=18:client_secret_post\n"));
+	free(kb);
+	id_of(&c, ic);
+	assert_memory_not_equal(ia, ic, 32);
+	/* a loose or missing secret gives no id (and so no cached token) */
+	assert_int_equal(chmod(pb, 0644), 0);
+	assert_int_equal(ccauth_token_credential_id(&b, ib, &err), CCAUTH_E_CONFIG);
+	assert_non_null(strstr(err.msg, "readable by group or others"));
+	assert_int_equal(unlink(pb), 0);
+	assert_int_equal(ccauth_token_credential_id(&b, ib, &err), CCAUTH_E_CONFIG);
+	/* tls_client_auth: the certificate (not a secret: 0644 is fine) and the key both count */
+	c = client_conf(CCAUTH_AUTH_TLS_CLIENT_AUTH);
+	c.tls_cert_file = pb;
+	c.tls_key_file = pa;
+	rewrite(pb, "CERT-1\n");
+	assert_int_equal(chmod(pb, 0644), 0);
+	id_of(&c, ib);
+	kb = ccauth_token_cache_key("https://as/token", &c, &lb);
+	assert_non_null(strstr(kb, "tls_cert_file="));
+	assert_non_null(strstr(kb, "tls_key_file="));
+	free(kb);
+	rewrite(pb, "CERT-2\n");
+	id_of(&c, ic);
+	assert_memory_not_equal(ib, ic, 32);
+	c.tls_key_file = pc;
+	id_of(&c, ib);
+	assert_memory_not_equal(ib, ic, 32);
+	unlink(pa);
+	unlink(pb);
+	unlink(pc);
+	free(ka);
+	free(pa);
+	free(pb);
+	free(pc);
 }
 
 static void test_refresh_timing(void **state)
@@ -597,9 +688,13 @@ static void test_explicit_secret(void **state)
 	c.issuer = NULL;
 	assert_int_equal(ccauth_token_get_with_secret(t, &c, "pw", 2, 1000, &tok, &err), CCAUTH_E_CONFIG);
 	assert_null(tok);
-	/* invalidating a token that was never cached is fine */
+	/* invalidating a token that was never cached is fine; the key needs the credential */
 	c.token_endpoint = "https://127.0.0.1:1/token";
+	assert_int_equal(ccauth_token_invalidate(t, &c, &err), CCAUTH_E_CONFIG);
+	c.client_secret_file = tu_write_temp("inv.secret", "pw\n");
 	assert_int_equal(ccauth_token_invalidate(t, &c, &err), CCAUTH_OK);
+	unlink(c.client_secret_file);
+	free(c.client_secret_file);
 	ccauth_tokens_free(t);
 	ccauth_config_free(cfg);
 }
@@ -614,6 +709,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_response_bad),
 	    cmocka_unit_test(test_parse_error),
 	    cmocka_unit_test(test_cache_key),
+	    cmocka_unit_test(test_cache_key_credential),
 	    cmocka_unit_test(test_refresh_timing),
 	    cmocka_unit_test(test_assertion),
 	    cmocka_unit_test(test_assertion_wrong_key),
