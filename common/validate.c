@@ -641,7 +641,10 @@ fail:
 /* 0, or -1 when OpenSSL failed: md is then garbage (maybe a previous token's hash) and unusable. */
 static int token_hash(struct ccauth_validator *v, const char *token, size_t len, unsigned char md[32])
 {
-	size_t start = ((uintptr_t)pthread_self() >> 6) % HASH_SLOTS;
+	/* Threads' pthread_self() values are a stack size apart (low bits all equal): mix them so
+	 * that concurrent threads start at different slots instead of all fighting over one. */
+	uint64_t t = (uint64_t)(uintptr_t)pthread_self() * UINT64_C(0x9E3779B97F4A7C15);
+	size_t start = (size_t)(t >> 60) % HASH_SLOTS;
 	unsigned int mdlen;
 
 	for (size_t i = 0; i < HASH_SLOTS; i++) {

@@ -1,6 +1,8 @@
-/* Validated-token cache: 16 shards, each a fixed array of 4-way sets under its own mutex.
+/* Validated-token cache: 16 shards, each a fixed array of 4-way sets under its own rwlock.
  * Bounded by construction (no lists, no allocation after _new), so a flood of distinct valid
- * tokens evicts instead of growing.  A hit costs one lock, a 32-byte compare and an atomic ref. */
+ * tokens evicts instead of growing.  A hit costs a read lock, a 32-byte compare and an atomic
+ * ref: threads hitting the same shard (the same popular token) never wait for each other, where
+ * a mutex put the second one to sleep in the kernel. */
 #include "config.h"
 
 #include <pthread.h>
@@ -21,7 +23,7 @@ struct slot {
 };
 
 struct shard {
-	pthread_mutex_t mu;
+	pthread_rwlock_t lock;
 	struct slot *slots; /* nsets * WAYS */
 	size_t set_mask;
 } __attribute__((aligned(64)));
@@ -58,7 +60,7 @@ struct ccauth_vcache *ccauth_vcache_new(size_t capacity)
 		struct shard *s = &c->shard[i];
 
 		s->slots = calloc(per_shard_sets * WAYS, sizeof(*s->slots));
-		if (s->slots == NULL || pthread_mutex_init(&s->mu, NULL) != 0) {
+		if (s->slots == NULL || pthread_rwlock_init(&s->lock, NULL) != 0) {
 			free(s->slots);
 			s->slots = NULL;
 			ccauth_vcache_free(c);
@@ -82,7 +84,7 @@ void ccauth_vcache_free(struct ccauth_vcache *c)
 			for (size_t w = 0; w < WAYS; w++)
 				ccauth_identity_release(s->slots[j * WAYS + w].id);
 		free(s->slots);
-		pthread_mutex_destroy(&s->mu);
+		pthread_rwlock_destroy(&s->lock);
 	}
 	free(c);
 }
@@ -97,32 +99,41 @@ static struct slot *set_for(struct ccauth_vcache *c, const unsigned char key[32]
 	return &(*sh)->slots[(h & (*sh)->set_mask) * WAYS];
 }
 
+/* The way holding key in set, or NULL. */
+static struct slot *find(struct slot *set, const unsigned char key[32])
+{
+	for (size_t w = 0; w < WAYS; w++)
+		if (set[w].id != NULL && memcmp(set[w].key, key, 32) == 0)
+			return &set[w];
+	return NULL;
+}
+
 const struct ccauth_identity *ccauth_vcache_get(struct ccauth_vcache *c, const unsigned char key[32], int64_t now)
 {
 	const struct ccauth_identity *hit = NULL, *stale = NULL;
 	struct shard *s;
-	struct slot *set;
+	struct slot *set, *e;
 
 	if (c == NULL)
 		return NULL;
 	set = set_for(c, key, &s);
-	pthread_mutex_lock(&s->mu);
-	for (size_t w = 0; w < WAYS; w++) {
-		struct slot *e = &set[w];
-
-		if (e->id == NULL || memcmp(e->key, key, 32) != 0)
-			continue;
-		if (now < e->exp) {
-			hit = ccauth_identity_ref(e->id);
-		} else {
-			stale = e->id; /* never served at or after exp: drop it */
-			e->id = NULL;
-		}
-		break;
+	pthread_rwlock_rdlock(&s->lock);
+	e = find(set, key);
+	if (e != NULL && now < e->exp)
+		hit = ccauth_identity_ref(e->id);
+	pthread_rwlock_unlock(&s->lock);
+	if (e == NULL || hit != NULL)
+		return hit;
+	/* expired: never served at or after exp; drop it (it may have been replaced meanwhile) */
+	pthread_rwlock_wrlock(&s->lock);
+	e = find(set, key);
+	if (e != NULL && now >= e->exp) {
+		stale = e->id;
+		e->id = NULL;
 	}
-	pthread_mutex_unlock(&s->mu);
+	pthread_rwlock_unlock(&s->lock);
 	ccauth_identity_release(stale);
-	return hit;
+	return NULL;
 }
 
 void ccauth_vcache_put(struct ccauth_vcache *c, const unsigned char key[32], const struct ccauth_identity *id)
@@ -135,7 +146,7 @@ void ccauth_vcache_put(struct ccauth_vcache *c, const unsigned char key[32], con
 		return;
 	id = ccauth_identity_ref(id);
 	set = set_for(c, key, &s);
-	pthread_mutex_lock(&s->mu);
+	pthread_rwlock_wrlock(&s->lock);
 	/* same key, else an empty way, else the way that expires first */
 	for (size_t w = 0; w < WAYS; w++) {
 		struct slot *e = &set[w];
@@ -151,6 +162,6 @@ void ccauth_vcache_put(struct ccauth_vcache *c, const unsigned char key[32], con
 	memcpy(victim->key, key, 32);
 	victim->id = id;
 	victim->exp = id->exp;
-	pthread_mutex_unlock(&s->mu);
+	pthread_rwlock_unlock(&s->lock);
 	ccauth_identity_release(old);
 }
