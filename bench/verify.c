@@ -60,12 +60,17 @@ static void die(const char *what)
 	exit(1);
 }
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_s(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 static char *b64(const void *data, size_t len)
@@ -202,6 +207,7 @@ struct job {
 	const EVP_MD *md; /* prefetched */
 	volatile int *stop;
 	uint64_t ops;
+	double cpu; /* this thread's CPU seconds */
 	int failed;
 };
 
@@ -235,6 +241,7 @@ static void *worker(void *arg)
 {
 	struct job *j = arg;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	double c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
 
 	while (!*j->stop) {
 		for (int i = 0; i < 16; i++) {
@@ -243,17 +250,19 @@ static void *worker(void *arg)
 			j->ops++;
 		}
 	}
+	j->cpu = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 	EVP_MD_CTX_free(ctx);
 	return NULL;
 }
 
-/* Operations per second with nthreads running mode for `seconds`. */
-static double measure(enum mode mode, struct alg_case *c, struct ccauth_validator *v, int nthreads)
+/* Operations per second with nthreads running mode for `seconds`; *per_cpu: operations per CPU
+ * second of the worker threads, which other load on a shared machine disturbs far less. */
+static double measure(enum mode mode, struct alg_case *c, struct ccauth_validator *v, int nthreads, double *per_cpu)
 {
 	pthread_t th[MAX_THREADS];
 	struct job jobs[MAX_THREADS];
 	volatile int stop = 0;
-	double t0, t1;
+	double t0, t1, cpu = 0;
 	uint64_t total = 0;
 	EVP_MD *md = NULL;
 
@@ -271,11 +280,13 @@ static double measure(enum mode mode, struct alg_case *c, struct ccauth_validato
 	for (int i = 0; i < nthreads; i++) {
 		pthread_join(th[i], NULL);
 		total += jobs[i].ops;
+		cpu += jobs[i].cpu;
 		if (jobs[i].failed)
 			die("a verification failed during the benchmark");
 	}
 	t1 = now_s();
 	EVP_MD_free(md);
+	*per_cpu = cpu > 0 ? (double)total / cpu : 0;
 	return (double)total / (t1 - t0);
 }
 
@@ -350,28 +361,31 @@ static int run_once(const char *mode, const char *alg, const char *count, struct
 static void run_all(struct alg_case *cases, size_t ncases, struct ccauth_validator *v_full,
                     struct ccauth_validator *v_hit)
 {
-	double raw[2], full[2], hit[2];
+	double raw[2], full[2], hit[2], rawc[2], fullc[2], hitc[2];
 
 	printf("bench/verify: %.1f s per figure, %ld online CPUs, token sizes:", seconds,
 	       sysconf(_SC_NPROCESSORS_ONLN));
 	for (size_t i = 0; i < ncases; i++)
 		printf(" %s %zu B", cases[i].alg, cases[i].token_len);
-	printf("\n\n%-6s %8s %14s %14s %10s %16s\n", "alg", "threads", "raw verify/s", "ccauth/s", "ratio",
-	       "non-crypto us/op");
+	printf("\n(wall: operations per second; cpu: per CPU second of the busy threads, steadier on a loaded "
+	       "machine)\n\n%-6s %7s %12s %12s %7s %12s %12s %7s %10s\n",
+	       "alg", "threads", "raw/s", "ccauth/s", "ratio", "raw/cpu-s", "ccauth/cpu-s", "ratio", "extra us");
 	for (size_t i = 0; i < ncases; i++) {
 		for (int t = 1; t <= MAX_THREADS; t++) {
-			raw[t - 1] = measure(RAW, &cases[i], NULL, t);
-			full[t - 1] = measure(FULL, &cases[i], v_full, t);
-			printf("%-6s %8d %14.0f %14.0f %9.3fx %16.2f\n", cases[i].alg, t, raw[t - 1], full[t - 1],
-			       full[t - 1] / raw[t - 1], 1e6 * t / full[t - 1] - 1e6 * t / raw[t - 1]);
+			raw[t - 1] = measure(RAW, &cases[i], NULL, t, &rawc[t - 1]);
+			full[t - 1] = measure(FULL, &cases[i], v_full, t, &fullc[t - 1]);
+			printf("%-6s %7d %12.0f %12.0f %6.3fx %12.0f %12.0f %6.3fx %10.2f\n", cases[i].alg, t,
+			       raw[t - 1], full[t - 1], full[t - 1] / raw[t - 1], rawc[t - 1], fullc[t - 1],
+			       fullc[t - 1] / rawc[t - 1], 1e6 / fullc[t - 1] - 1e6 / rawc[t - 1]);
 		}
-		printf("%-6s  2 threads / 1 thread: raw %.2fx, ccauth %.2fx\n", cases[i].alg, raw[1] / raw[0],
+		printf("%-6s  2 threads / 1 thread (wall): raw %.2fx, ccauth %.2fx\n", cases[i].alg, raw[1] / raw[0],
 		       full[1] / full[0]);
 	}
 	for (int t = 1; t <= MAX_THREADS; t++)
-		hit[t - 1] = measure(HIT, &cases[0], v_hit, t);
-	printf("\ncache hit (RS256 token): 1 thread %.0f/s, 2 threads %.0f/s (%.2fx), %.0f/s per thread\n", hit[0],
-	       hit[1], hit[1] / hit[0], hit[1] / 2);
+		hit[t - 1] = measure(HIT, &cases[0], v_hit, t, &hitc[t - 1]);
+	printf("\ncache hit (RS256 token): 1 thread %.0f/s, 2 threads %.0f/s (%.2fx), %.0f/s per thread; "
+	       "per CPU second: 1 thread %.0f, 2 threads %.0f\n",
+	       hit[0], hit[1], hit[1] / hit[0], hit[1] / 2, hitc[0], hitc[1]);
 }
 
 int main(int argc, char **argv)
