@@ -60,8 +60,10 @@ static int looks_truncated(size_t len)
 	return 0;
 }
 
-/* The password: PAM_AUTHTOK when the application or an earlier module set it, else asked through
- * the conversation (not with use_first_pass).  *pw points into the PAM item. */
+/* The password, as pam_unix reads it: with use_first_pass or try_first_pass the PAM_AUTHTOK an
+ * earlier module stored (use_first_pass: only that); otherwise always asked through the
+ * conversation, so another module's password is never sent to an AS as a token unless the admin
+ * says so.  *pw points into the PAM item. */
 static int get_password(pam_handle_t *pamh, const struct ccauth_pam_options *o, const char **pw)
 {
 	const void *item = NULL;
@@ -69,12 +71,14 @@ static int get_password(pam_handle_t *pamh, const struct ccauth_pam_options *o, 
 	int rc;
 
 	*pw = NULL;
-	if (pam_get_item(pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS && item != NULL) {
-		*pw = item;
-		return PAM_SUCCESS;
+	if (o->use_first_pass || o->try_first_pass) {
+		if (pam_get_item(pamh, PAM_AUTHTOK, &item) == PAM_SUCCESS && item != NULL) {
+			*pw = item;
+			return PAM_SUCCESS;
+		}
+		if (o->use_first_pass)
+			return PAM_AUTH_ERR;
 	}
-	if (o->use_first_pass)
-		return PAM_AUTH_ERR;
 	rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s",
 	                o->prompt != NULL ? o->prompt
 	                                  : (o->mode == CCAUTH_PAM_MODE_SECRET ? "Client secret: " : "Access token: "));

@@ -538,6 +538,21 @@ static void token_cases(void)
 	run(&x);
 	result(x.auth_rc == PAM_SUCCESS && x.conv_calls == 1, "second module with use_first_pass: %s, %d prompts",
 	       code(x.auth_rc), x.conv_calls);
+	/* pam_unix's semantics: only try_first_pass / use_first_pass take an earlier module's password */
+	FMT(svc, "auth required MOD config=%s\nauth required MOD config=%s try_first_pass\n", path_of("ccauth.conf"),
+	    path_of("ccauth.conf"));
+	service("chain-try", svc);
+	x = (struct tx){.service = "chain-try", .user = USER, .pw = good};
+	run(&x);
+	result(x.auth_rc == PAM_SUCCESS && x.conv_calls == 1, "second module with try_first_pass: %s, %d prompts",
+	       code(x.auth_rc), x.conv_calls);
+	FMT(svc, "auth required MOD config=%s\nauth required MOD config=%s\n", path_of("ccauth.conf"),
+	    path_of("ccauth.conf"));
+	service("chain-none", svc);
+	x = (struct tx){.service = "chain-none", .user = USER, .pw = good};
+	run(&x);
+	result(x.auth_rc == PAM_SUCCESS && x.conv_calls == 2,
+	       "second module without *_first_pass asks again: %s, %d prompts", code(x.auth_rc), x.conv_calls);
 
 	/* stacking */
 	FMT(svc, "auth required MOD config=%s\nauth required pam_deny.so\n", path_of("ccauth.conf"));
