@@ -531,28 +531,24 @@ static void token_cases(void)
 	run(&x);
 	result(x.auth_rc == PAM_AUTH_ERR && x.conv_calls == 0, "use_first_pass without a password: %s, %d prompts",
 	       code(x.auth_rc), x.conv_calls);
-	FMT(svc, "auth required MOD config=%s\nauth required MOD config=%s use_first_pass\n", path_of("ccauth.conf"),
-	    path_of("ccauth.conf"));
-	service("chain", svc);
-	x = (struct tx){.service = "chain", .user = USER, .pw = good};
-	run(&x);
-	result(x.auth_rc == PAM_SUCCESS && x.conv_calls == 1, "second module with use_first_pass: %s, %d prompts",
-	       code(x.auth_rc), x.conv_calls);
-	/* pam_unix's semantics: only try_first_pass / use_first_pass take an earlier module's password */
-	FMT(svc, "auth required MOD config=%s\nauth required MOD config=%s try_first_pass\n", path_of("ccauth.conf"),
-	    path_of("ccauth.conf"));
-	service("chain-try", svc);
-	x = (struct tx){.service = "chain-try", .user = USER, .pw = good};
-	run(&x);
-	result(x.auth_rc == PAM_SUCCESS && x.conv_calls == 1, "second module with try_first_pass: %s, %d prompts",
-	       code(x.auth_rc), x.conv_calls);
-	FMT(svc, "auth required MOD config=%s\nauth required MOD config=%s\n", path_of("ccauth.conf"),
-	    path_of("ccauth.conf"));
-	service("chain-none", svc);
-	x = (struct tx){.service = "chain-none", .user = USER, .pw = good};
-	run(&x);
-	result(x.auth_rc == PAM_SUCCESS && x.conv_calls == 2,
-	       "second module without *_first_pass asks again: %s, %d prompts", code(x.auth_rc), x.conv_calls);
+	/* a second module: pam_unix's semantics, only try_first_pass / use_first_pass take the first
+	 * module's password */
+	{
+		static const struct {
+			const char *opt;
+			int prompts;
+		} chain[] = {{"use_first_pass", 1}, {"try_first_pass", 1}, {"", 2}};
+		for (size_t i = 0; i < sizeof(chain) / sizeof(chain[0]); i++) {
+			FMT(svc, "auth required MOD config=%s\nauth required MOD config=%s %s\n",
+			    path_of("ccauth.conf"), path_of("ccauth.conf"), chain[i].opt);
+			service("chain", svc);
+			x = (struct tx){.service = "chain", .user = USER, .pw = good};
+			run(&x);
+			result(x.auth_rc == PAM_SUCCESS && x.conv_calls == chain[i].prompts,
+			       "second module with [%s]: %s, %d prompts (want %d)", chain[i].opt, code(x.auth_rc),
+			       x.conv_calls, chain[i].prompts);
+		}
+	}
 
 	/* stacking */
 	FMT(svc, "auth required MOD config=%s\nauth required pam_deny.so\n", path_of("ccauth.conf"));
