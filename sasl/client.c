@@ -37,7 +37,7 @@ struct client_glob {
 	struct ccauth_tokens *tokens;
 };
 
-enum { ST_START, ST_SENT, ST_ACKED };
+enum { ST_START, ST_SENT, ST_ACKED, ST_FAILED };
 
 struct client_conn {
 	struct client_glob *glob;
@@ -534,6 +534,7 @@ static int client_mech_step(void *conn_context, sasl_client_params_t *params, co
 		}
 		if (ccauth_gs2_parse_challenge(serverin, serverinlen, &ch, &err) != CCAUTH_OK) {
 			utils->seterror(utils->conn, 0, "%s: bad server challenge: %s", mech_name(c->mech), err.msg);
+			c->state = ST_FAILED; /* a later step must not report success */
 			return SASL_BADPROT;
 		}
 		/* the server refused the token: the next bind must not get it again */
@@ -553,8 +554,7 @@ static int client_mech_step(void *conn_context, sasl_client_params_t *params, co
 		}
 		return SASL_CONTINUE;
 	default:
-		utils->seterror(utils->conn, 0, "%s: exchange continued after the token was rejected",
-		                mech_name(c->mech));
+		utils->seterror(utils->conn, 0, "%s: exchange continued after it failed", mech_name(c->mech));
 		return SASL_BADAUTH;
 	}
 }

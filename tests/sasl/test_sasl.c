@@ -743,6 +743,24 @@ static void test_no_success_after_failure(void **state)
 	free(msg);
 }
 
+/* The client side too: after a server challenge it cannot parse, a further step is no success. */
+static void test_client_no_success_after_bad_challenge(void **state)
+{
+	struct creds c = {.pass = good};
+	sasl_callback_t ccbs[] = {{SASL_CB_PASS, CB(cb_pass), &c}, {SASL_CB_LIST_END, NULL, NULL}};
+	sasl_conn_t *cc = NULL;
+	sasl_interact_t *prompts = NULL;
+	const char *out = NULL, *chosen = NULL;
+	unsigned outlen = 0;
+
+	assert_int_equal(sasl_client_new("ldap", "localhost", NULL, NULL, ccbs, 0, &cc), SASL_OK);
+	secprops(cc);
+	assert_int_equal(sasl_client_start(cc, "OAUTHBEARER", &prompts, &out, &outlen, &chosen), SASL_CONTINUE);
+	assert_int_equal(sasl_client_step(cc, "{not json", 9, &prompts, &out, &outlen), SASL_BADPROT);
+	assert_int_not_equal(sasl_client_step(cc, NULL, 0, &prompts, &out, &outlen), SASL_OK);
+	sasl_dispose(&cc);
+}
+
 /* Malformed client messages: never a crash, exact result.  BADPROT for grammar; ROUNDTRIP
  * (error challenge, \x01, then BADAUTH) for a well-formed message whose token is bad. */
 #define ROUNDTRIP 1000
@@ -900,6 +918,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_twice_empty, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_ack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_success_after_failure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_no_success_after_bad_challenge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_oauthbearer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed_xoauth2, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
