@@ -88,6 +88,7 @@ static void conn_config(struct client_conn *c, const sasl_utils_t *utils)
 	const char *path = ccauth_config_default_path(ccauth_sasl_getopt(utils, "ccauth_config"));
 	struct ccauth_error err = {0};
 	enum ccauth_status st = CCAUTH_OK;
+	int loaded;
 
 	pthread_mutex_lock(&g->lock);
 	if (g->cfg == NULL) {
@@ -106,8 +107,9 @@ static void conn_config(struct client_conn *c, const sasl_utils_t *utils)
 		pthread_mutex_unlock(&g->lock);
 		return;
 	}
+	loaded = g->cfg != NULL; /* read under the lock: another thread may be loading it */
 	pthread_mutex_unlock(&g->lock);
-	if (g->cfg != NULL) /* loaded, but another file: this exchange's own copy */
+	if (loaded) /* loaded, but another file: this exchange's own copy */
 		st = load_pair(path, &g->log, &c->own_cfg, &c->own_tokens, &err);
 	if (st == CCAUTH_OK) {
 		c->cfg = c->own_cfg;
