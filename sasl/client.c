@@ -525,8 +525,16 @@ static int client_mech_step(void *conn_context, sasl_client_params_t *params, co
 	*clientout = NULL;
 	*clientoutlen = 0;
 	switch (c->state) {
-	case ST_START:
-		return first_message(c, params, prompt_need, clientout, clientoutlen, oparams);
+	case ST_START: {
+		int rc = first_message(c, params, prompt_need, clientout, clientoutlen, oparams);
+
+		/* a failure after SASL_INTERACT: the prompt list we made is ours to free */
+		if (rc != SASL_INTERACT && rc != SASL_CONTINUE && prompt_need != NULL && *prompt_need != NULL) {
+			utils->free(*prompt_need);
+			*prompt_need = NULL;
+		}
+		return rc;
+	}
 	case ST_SENT:
 		conn_clear_out(c);
 		if (serverin == NULL || serverinlen == 0) {

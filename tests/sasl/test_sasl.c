@@ -572,6 +572,17 @@ static void test_no_token_no_section(void **state)
 	assert_int_equal(r.client_rc, SASL_BADPARAM);
 }
 
+static void test_interact_empty_password(void **state)
+{
+	/* the prompts were answered, but with nothing usable: refused, and the prompt list freed
+	 * (sasl_valgrind.sh) */
+	struct creds c = {.pass = "", .interact = 1};
+	struct result r;
+
+	exchange("OAUTHBEARER", &c, NULL, &r);
+	assert_int_equal(r.client_rc, SASL_BADPARAM);
+}
+
 static void test_named_client_missing(void **state)
 {
 	struct creds c = {.pass = good};
@@ -909,6 +920,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_authzid_escaped_proxy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authzid_utf8_proxy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_token_no_section, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_interact_empty_password, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_named_client_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_issuer_nomech, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_config_nomech, setup, teardown),
