@@ -256,7 +256,7 @@ static void *worker(void *arg)
 }
 
 /* Operations per second with nthreads running mode for `seconds`; *per_cpu: operations per CPU
- * second of the worker threads, which other load on a shared machine disturbs far less. */
+ * second of the worker threads, which other load disturbs less (it still shares the cores). */
 static double measure(enum mode mode, struct alg_case *c, struct ccauth_validator *v, int nthreads, double *per_cpu)
 {
 	pthread_t th[MAX_THREADS];
@@ -367,8 +367,8 @@ static void run_all(struct alg_case *cases, size_t ncases, struct ccauth_validat
 	       sysconf(_SC_NPROCESSORS_ONLN));
 	for (size_t i = 0; i < ncases; i++)
 		printf(" %s %zu B", cases[i].alg, cases[i].token_len);
-	printf("\n(wall: operations per second; cpu: per CPU second of the busy threads, steadier on a loaded "
-	       "machine)\n\n%-6s %7s %12s %12s %7s %12s %12s %7s %10s\n",
+	printf("\n(wall: operations per second; cpu: per CPU second of the busy threads - less disturbed by other "
+	       "load, but a shared core still slows them)\n\n%-6s %7s %12s %12s %7s %12s %12s %7s %10s\n",
 	       "alg", "threads", "raw/s", "ccauth/s", "ratio", "raw/cpu-s", "ccauth/cpu-s", "ratio", "extra us");
 	for (size_t i = 0; i < ncases; i++) {
 		for (int t = 1; t <= MAX_THREADS; t++) {
