@@ -66,9 +66,16 @@ const char *ccauth_pam_code_name(int code)
 	}
 }
 
+/* "-" for nothing; "(unprintable)" for text with control bytes, so that a user name from the
+ * application or a client_id from a token cannot forge a second syslog line */
 static const char *dash(const char *s)
 {
-	return s != NULL && s[0] != '\0' ? s : "-";
+	if (s == NULL || s[0] == '\0')
+		return "-";
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "(unprintable)";
+	return s;
 }
 
 void ccauth_pam_log_decision(pam_handle_t *pamh, int code, enum ccauth_status st, const struct ccauth_pam_decision *d)

@@ -98,6 +98,13 @@ check "pamtester: account without auth refused (PAM_PERM_DENIED)" [ $st -ne 0 ] 
 pamt tok svc-a "garbage" authenticate
 n=$(grep -c "auth \(granted\|denied\): result=" "$D/last.log")
 check "one decision line per authentication ($n)" [ "$n" -eq 1 ]
+# a user name with a newline from the application cannot forge a second log line
+pamt tok "$(printf 'svc-a\nauth granted: result=PAM_SUCCESS')" "$good" authenticate
+st=$?
+check "pamtester: user name with a newline refused" [ $st -ne 0 ]
+check "  logged as user=(invalid), PAM_USER_UNKNOWN" logged "result=PAM_USER_UNKNOWN reason=identity user=(invalid)"
+n=$(grep -c "SYSLOG.*granted" "$D/last.log")
+check "  no forged 'granted' line from the module ($n)" [ "$n" -eq 0 ]
 
 # What misc_conv (pamtester, su, login) passes on: the module logs the length it got (debug).
 for len in 511 512 1024 4095 4096 16384; do
