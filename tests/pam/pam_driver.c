@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -566,6 +567,54 @@ static void token_cases(void)
 	free(good);
 }
 
+/* After fork (sshd, su and saslauthd fork after PAM work): the child can run account on a handle
+ * the parent authenticated, and authenticate anew; the parent's handle is unaffected. */
+static void fork_cases(void)
+{
+	char *good = token(ISS, AUD, USER, 600);
+	struct conv_data cd = {.answer = good, .len = strlen(good)};
+	struct pam_conv pc = {conv, &cd};
+	pam_handle_t *pamh = NULL;
+	int saved[2], auth_rc = -1, acct_rc, status = 0;
+	pid_t pid;
+
+	quiet_begin(saved);
+#ifdef HAVE_PAM_START_CONFDIR
+	if (pam_start_confdir("tok", USER, &pc, svcdir, &pamh) == PAM_SUCCESS)
+		auth_rc = pam_authenticate(pamh, 0);
+#endif
+	quiet_end(saved);
+	result(auth_rc == PAM_SUCCESS, "before fork: auth %s", code(auth_rc));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		struct tx x = {.service = "tok", .user = USER, .pw = good, .account = 1};
+		int bits = 0;
+
+		quiet_begin(saved);
+		if (pamh == NULL || pam_acct_mgmt(pamh, 0) != PAM_SUCCESS)
+			bits |= 1;
+		quiet_end(saved);
+		run(&x);
+		if (x.auth_rc != PAM_SUCCESS || x.acct_rc != PAM_SUCCESS)
+			bits |= 2;
+		_exit(bits);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid");
+	result(WIFEXITED(status) && !(WEXITSTATUS(status) & 1), "after fork, child: account on the parent's handle");
+	result(WIFEXITED(status) && !(WEXITSTATUS(status) & 2), "after fork, child: a new auth + account");
+	quiet_begin(saved);
+	acct_rc = pamh != NULL ? pam_acct_mgmt(pamh, 0) : -1;
+	if (pamh != NULL)
+		pam_end(pamh, acct_rc);
+	quiet_end(saved);
+	result(acct_rc == PAM_SUCCESS, "after fork, parent: account on its own handle %s", code(acct_rc));
+	free(good);
+}
+
 static void availability_cases(void)
 {
 	char buf[4096];
@@ -850,6 +899,7 @@ int main(int argc, char **argv)
 		loop(strtol(argv[2], NULL, 10));
 	} else {
 		token_cases();
+		fork_cases();
 		availability_cases();
 		config_cases();
 		secret_cases();
