@@ -10,6 +10,16 @@
  *    the validation alone on a long-lived validator.
  * 3. A fresh process per login (fork + exec of this program with --one), as sshd and su do.
  * Figures and ratios against the pam_permit.so baseline measured in the same run.
+ *
+ *   ./bench/pam [N] --remote CONFIG TOKEN_FILE
+ *
+ * also measures 1 and 3 with CONFIG: an issuer with a jwks_uri whose JWKS the disk cache
+ * (cache_dir) already holds and whose server is stopped.  Failed cycles are counted, not fatal.
+ *
+ *   ./bench/pam --prime CONFIG TOKEN_FILE
+ *
+ * one authentication with CONFIG (fetches the JWKS into cache_dir); exit 0 on PAM_SUCCESS.
+ * bench/pam.sh drives both with the fault server.
  */
 #include "config.h"
 
@@ -145,18 +155,26 @@ static int cycle(const char *service)
 	return rc;
 }
 
-/* N cycles; seconds per cycle.  Every cycle must succeed. */
-static double run(const char *service, long n)
+/* N cycles; seconds per cycle.  Failed cycles are added to *failed, or fatal when failed is NULL. */
+static double run_counted(const char *service, long n, long *failed)
 {
 	double t0 = now_s();
 
 	for (long i = 0; i < n; i++)
-		if (cycle(service) != PAM_SUCCESS)
-			fail("an authentication failed");
+		if (cycle(service) != PAM_SUCCESS) {
+			if (failed == NULL)
+				fail("an authentication failed");
+			(*failed)++;
+		}
 	return (now_s() - t0) / (double)n;
 }
 
-static double fresh(const char *self, const char *service, long n)
+static double run(const char *service, long n)
+{
+	return run_counted(service, n, NULL);
+}
+
+static double fresh_counted(const char *self, const char *service, long n, long *failed)
 {
 	double t0 = now_s();
 
@@ -169,10 +187,86 @@ static double fresh(const char *self, const char *service, long n)
 			execl(self, self, "--one", service, svcdir, answer, (char *)NULL);
 			_exit(127);
 		}
-		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			fail("a fresh-process authentication failed");
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			if (failed == NULL)
+				fail("a fresh-process authentication failed");
+			(*failed)++;
+		}
 	}
 	return (now_s() - t0) / (double)n;
+}
+
+static double fresh(const char *self, const char *service, long n)
+{
+	return fresh_counted(self, service, n, NULL);
+}
+
+/* The token in path, without a trailing newline (at most 16 KiB). */
+static char *read_token(const char *path)
+{
+	char *t = malloc(16385);
+	FILE *f = fopen(path, "r");
+	size_t len;
+
+	if (t == NULL || f == NULL)
+		fail(path);
+	len = fread(t, 1, 16384, f);
+	fclose(f);
+	while (len > 0 && (t[len - 1] == '\n' || t[len - 1] == '\r'))
+		len--;
+	if (len == 0)
+		fail("empty token file");
+	t[len] = '\0';
+	return t;
+}
+
+static void make_dirs(void)
+{
+	snprintf(dir, sizeof(dir), "%s/ccauth-bench-pam.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		fail("mkdtemp");
+	snprintf(svcdir, sizeof(svcdir), "%s/pam.d", dir);
+	mkdir(svcdir, 0700);
+}
+
+static void write_service(const char *name, const char *config)
+{
+	char p1[PATH_MAX + 32], line[2 * PATH_MAX + 64];
+
+	snprintf(p1, sizeof(p1), "%s/%s", svcdir, name);
+	if (config != NULL) {
+		snprintf(line, sizeof(line), "auth required %s/pam/.libs/pam_ccauth.so config=%s\n", TOP_BUILDDIR,
+		         config);
+		write_file(p1, line);
+	} else {
+		write_file(p1, "auth required pam_permit.so\n");
+	}
+}
+
+static void remove_dirs(void)
+{
+	char buf[PATH_MAX + 16];
+
+	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
+	if (system(buf) != 0)
+		fail("cleanup");
+}
+
+/* --prime CONFIG TOKEN_FILE: one authentication, which leaves the issuer's JWKS in cache_dir. */
+static int prime(const char *config, const char *token_file)
+{
+	char *tok = read_token(token_file);
+	int rc;
+
+	make_dirs();
+	write_service("remote", config);
+	answer = tok;
+	rc = cycle("remote");
+	remove_dirs();
+	free(tok);
+	if (rc != PAM_SUCCESS)
+		fprintf(stderr, "bench/pam: priming authentication failed: %s\n", pam_strerror(NULL, rc));
+	return rc == PAM_SUCCESS ? 0 : 1;
 }
 
 static double core_rebuild(const char *tok, long n, int rebuild)
@@ -207,19 +301,63 @@ static double core_rebuild(const char *tok, long n, int rebuild)
 	return t0;
 }
 
+/* The warm-disk-cache case of --remote: the same cycles with CONFIG's issuer, failures counted.
+ * base: seconds per cycle of the jwks_file case and pam_permit.so, then the same for fresh processes. */
+static int remote_report(const char *self, const char *config, const char *token_file, long n, long nf,
+                         const double base[4])
+{
+	char *rtok = read_token(token_file);
+	long failed = 0, ffailed = 0;
+	double r, fr;
+
+	write_service("remote", config);
+	answer = rtok;
+	run_counted("remote", 20, &failed); /* untimed warm-up, counted */
+	r = run_counted("remote", n, &failed);
+	fr = fresh_counted(self, "remote", nf, &ffailed);
+	printf("warm disk JWKS cache of a remote issuer (jwks_uri, server stopped), %ld + 20 warm-up cycles in one "
+	       "process:\n",
+	       n);
+	printf(
+	    "  pam_ccauth.so   %9.1f us/cycle   %8.0f/s   %6.2fx pam_permit   %5.2fx jwks_file   failed: %ld of %ld\n",
+	    r * 1e6, 1 / r, r / base[1], r / base[0], failed, n + 20);
+	printf("fresh process per login, warm disk JWKS, %ld runs:\n", nf);
+	printf("  pam_ccauth.so   %9.1f us/login   %6.2fx pam_permit   %5.2fx jwks_file   failed: %ld of %ld\n",
+	       fr * 1e6, fr / base[3], fr / base[2], ffailed, nf);
+	if (failed == 0 && ffailed == 0)
+		printf(
+		    "  network calls: 0 per authentication (the issuer's server is stopped; every cycle succeeded)\n");
+	else
+		printf("  network calls: NOT proven 0 (%ld cycles failed with the server stopped)\n", failed + ffailed);
+	free(rtok);
+	return failed == 0 && ffailed == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
-	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 2000, nf;
+	const char *rconf = NULL, *rtokfile = NULL;
+	long n = argc > 1 && argv[1][0] != '-' ? strtol(argv[1], NULL, 10) : 2000, nf;
 	char buf[2 * PATH_MAX + 128], self[PATH_MAX];
 	char *tok;
 	double c, p, fc, fp, rb, kept;
 	ssize_t sl;
+	int status = 0;
 
 	if (argc == 5 && strcmp(argv[1], "--one") == 0) {
 		snprintf(svcdir, sizeof(svcdir), "%s", argv[3]);
 		answer = argv[4];
 		return cycle(argv[2]) == PAM_SUCCESS ? 0 : 1;
 	}
+	if (argc == 4 && strcmp(argv[1], "--prime") == 0)
+		return prime(argv[2], argv[3]);
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--remote") == 0) {
+			if (i + 2 >= argc)
+				fail("usage: bench/pam [N] [--remote CONFIG TOKEN_FILE] | --prime CONFIG TOKEN_FILE");
+			rconf = argv[i + 1];
+			rtokfile = argv[i + 2];
+			break;
+		}
 #ifndef HAVE_PAM_START_CONFDIR
 	fail("libpam has no pam_start_confdir");
 #endif
@@ -229,11 +367,7 @@ int main(int argc, char **argv)
 	if ((sl = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0)
 		fail("readlink /proc/self/exe");
 	self[sl] = '\0';
-	snprintf(dir, sizeof(dir), "%s/ccauth-bench-pam.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(dir) == NULL)
-		fail("mkdtemp");
-	snprintf(svcdir, sizeof(svcdir), "%s/pam.d", dir);
-	mkdir(svcdir, 0700);
+	make_dirs();
 	tok = setup_keys();
 	answer = tok;
 	snprintf(conf, sizeof(conf), "%s/ccauth.conf", dir);
@@ -242,17 +376,10 @@ int main(int argc, char **argv)
 	         "audience = urn:bench\nrequired_scope = login\n",
 	         dir);
 	write_file(conf, buf);
-	snprintf(buf, sizeof(buf), "auth required %s/pam/.libs/pam_ccauth.so config=%s\n", TOP_BUILDDIR, conf);
-	snprintf(self + sl, sizeof(self) - (size_t)sl, "%s", "");
-	{
-		char p1[PATH_MAX + 32];
-		snprintf(p1, sizeof(p1), "%s/ccauth", svcdir);
-		write_file(p1, buf);
-		snprintf(p1, sizeof(p1), "%s/permit", svcdir);
-		write_file(p1, "auth required pam_permit.so\n");
-		snprintf(p1, sizeof(p1), "%s/other", svcdir);
-		write_file(p1, "auth required pam_deny.so\n");
-	}
+	write_service("ccauth", conf);
+	write_service("permit", NULL);
+	snprintf(buf, sizeof(buf), "%s/other", svcdir);
+	write_file(buf, "auth required pam_deny.so\n");
 
 	run("ccauth", 20); /* warm up: page cache, dynamic loader */
 	run("permit", 20);
@@ -276,10 +403,10 @@ int main(int argc, char **argv)
 	printf("fresh process per login (fork + exec + one cycle), %ld runs:\n", nf);
 	printf("  pam_ccauth.so   %9.1f us/login   %6.2fx pam_permit\n", fc * 1e6, fc / fp);
 	printf("  pam_permit.so   %9.1f us/login\n", fp * 1e6);
+	if (rconf != NULL)
+		status = remote_report(self, rconf, rtokfile, n, nf, (const double[4]){c, p, fc, fp});
 
-	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
-	if (system(buf) != 0)
-		fail("cleanup");
+	remove_dirs();
 	free(tok);
-	return 0;
+	return status;
 }
