@@ -31,6 +31,9 @@ fault_start "$F" || bail_skip_all "fault server did not start"
 W=$AS_DIR/w
 mkdir -p "$W"
 umask 077
+# bench/pam makes its own temporary dir under TMPDIR: inside $AS_DIR, removed by the trap
+TMPDIR=$W
+export TMPDIR
 cat >"$W/remote.conf" <<EOF
 [global]
 ca_path = $AS_DIR/ca/capath
