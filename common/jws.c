@@ -272,17 +272,23 @@ static int verify_init(EVP_MD_CTX *ctx, enum ccauth_alg alg, EVP_PKEY *pkey, con
 	return rc;
 }
 
-/* ---- prepared keys: a set-up verify context per algorithm, made once when the JWKS is loaded.
+/* ---- prepared keys: a set-up verify context per (key, algorithm), made on first use.
  * EVP_DigestVerifyInit_ex looks the signature and digest up by name and builds two provider
  * contexts every time (about 30k instructions for RSA, 50k with the PSS parameters); copying a
- * ready context costs about 2.5k.  The templates hang off the key's EVP_PKEY as ex_data, are only
- * ever read after load (EVP_MD_CTX_copy_ex does not modify its source), and each thread verifies
- * with its own copy.  They are built on a duplicate of the key: a template holds a reference to
- * its key, and one to the key that owns it would keep that key alive forever. */
+ * ready context costs about 2.5k.  A key gets its (empty) table when the JWKS is loaded; a
+ * template is built the first time a token uses that algorithm, so a short-lived validator (one
+ * PAM authentication) pays for one algorithm, not for the six an unpinned RSA key allows.  A
+ * published template is only ever read (EVP_MD_CTX_copy_ex does not modify its source) and each
+ * thread verifies with its own copy.  Templates are built on a duplicate of the key: a template
+ * holds a reference to its key, and one to the key that owns it would keep that key alive forever. */
 
 struct sig_prep {
-	EVP_MD_CTX *tmpl[CCAUTH_ALG_COUNT]; /* NULL where the key cannot do the algorithm */
-	const EVP_MD *md[CCAUTH_ALG_COUNT]; /* the digest each was made with */
+	EVP_MD_CTX *tmpl[CCAUTH_ALG_COUNT]; /* published with release/acquire; NULL until first use */
+	const EVP_MD *md[CCAUTH_ALG_COUNT]; /* the set's digest for each algorithm, fixed at load */
+	unsigned allowed;                   /* CCAUTH_ALG_BIT of what the key can do */
+	unsigned failed;                    /* algorithms whose template could not be built */
+	EVP_PKEY *dup;                      /* built lazily under lock */
+	pthread_mutex_t lock;               /* serialises building; readers never take it */
 };
 
 static pthread_once_t prep_once = PTHREAD_ONCE_INIT;
@@ -297,6 +303,8 @@ static void prep_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long
 		return;
 	for (size_t i = 0; i < CCAUTH_ALG_COUNT; i++)
 		EVP_MD_CTX_free(p->tmpl[i]);
+	EVP_PKEY_free(p->dup);
+	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
@@ -316,45 +324,65 @@ static void prep_index_init(void)
 void ccauth_jws_prepare_key(const struct ccauth_jwks *set, struct ccauth_jwk *key)
 {
 	struct sig_prep *p;
-	EVP_PKEY *dup;
-	size_t made = 0;
 
 	if (set == NULL || key == NULL || key->pkey == NULL || pthread_once(&prep_once, prep_index_init) != 0 ||
 	    prep_index < 0 || EVP_PKEY_get_ex_data(key->pkey, prep_index) != NULL)
 		return;
-	ERR_set_mark();
 	p = calloc(1, sizeof(*p));
-	dup = p != NULL ? EVP_PKEY_dup(key->pkey) : NULL;
-	for (int a = 0; dup != NULL && a < CCAUTH_ALG_COUNT; a++) {
+	if (p == NULL)
+		return;
+	if (pthread_mutex_init(&p->lock, NULL) != 0) {
+		free(p);
+		return;
+	}
+	for (int a = 0; a < CCAUTH_ALG_COUNT; a++) {
 		const EVP_MD *md = a == CCAUTH_ALG_EDDSA ? NULL : ccauth_jwks_md(set, (enum ccauth_alg)a);
-		EVP_MD_CTX *ctx;
 
-		if (!ccauth_jwk_allows(key, (enum ccauth_alg)a) || (a != CCAUTH_ALG_EDDSA && md == NULL) ||
-		    (ctx = EVP_MD_CTX_new()) == NULL)
-			continue;
-		if (verify_init(ctx, (enum ccauth_alg)a, dup, md)) {
-			p->tmpl[a] = ctx;
+		if (ccauth_jwk_allows(key, (enum ccauth_alg)a) && (a == CCAUTH_ALG_EDDSA || md != NULL)) {
+			p->allowed |= CCAUTH_ALG_BIT(a);
 			p->md[a] = md;
-			made++;
-		} else {
-			EVP_MD_CTX_free(ctx);
 		}
 	}
-	EVP_PKEY_free(dup); /* the templates hold their own references */
-	if (made == 0 || EVP_PKEY_set_ex_data(key->pkey, prep_index, p) != 1)
+	ERR_set_mark();
+	if (p->allowed == 0 || EVP_PKEY_set_ex_data(key->pkey, prep_index, p) != 1)
 		prep_free(NULL, p, NULL, 0, 0, NULL);
 	ERR_pop_to_mark();
 }
 
-/* The template for (pkey, alg) when it was made with this very digest, else NULL. */
+/* The template for (pkey, alg) when pkey was prepared with this very digest: the published one, or
+ * one built now.  NULL: verify the slow way (unprepared key, other digest, or building failed). */
 static const EVP_MD_CTX *prepared(EVP_PKEY *pkey, enum ccauth_alg alg, const EVP_MD *md)
 {
-	const struct sig_prep *p;
+	struct sig_prep *p;
+	EVP_MD_CTX *t;
 
 	if (pthread_once(&prep_once, prep_index_init) != 0 || prep_index < 0)
 		return NULL;
 	p = EVP_PKEY_get_ex_data(pkey, prep_index);
-	return p != NULL && p->md[alg] == md ? p->tmpl[alg] : NULL;
+	if (p == NULL || !(p->allowed & CCAUTH_ALG_BIT(alg)) || p->md[alg] != md)
+		return NULL;
+	t = __atomic_load_n(&p->tmpl[alg], __ATOMIC_ACQUIRE);
+	if (t != NULL)
+		return t;
+	if (pthread_mutex_lock(&p->lock) != 0)
+		return NULL;
+	t = p->tmpl[alg];
+	if (t == NULL && !(p->failed & CCAUTH_ALG_BIT(alg))) {
+		ERR_set_mark();
+		if (p->dup == NULL)
+			p->dup = EVP_PKEY_dup(pkey);
+		if (p->dup != NULL && (t = EVP_MD_CTX_new()) != NULL && !verify_init(t, alg, p->dup, md)) {
+			EVP_MD_CTX_free(t);
+			t = NULL;
+		}
+		if (t != NULL)
+			__atomic_store_n(&p->tmpl[alg], t, __ATOMIC_RELEASE);
+		else
+			p->failed |= CCAUTH_ALG_BIT(alg);
+		ERR_pop_to_mark();
+	}
+	pthread_mutex_unlock(&p->lock);
+	return t;
 }
 
 static enum ccauth_status do_verify(enum ccauth_alg alg, EVP_PKEY *pkey, const EVP_MD *md, const unsigned char *data,
