@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -367,6 +368,37 @@ char *tu_payload(const char *iss, const char *aud, const char *client_id, const 
 	return out;
 }
 
+/* Temp dirs made here are removed when the test process exits (not in forked children). */
+static char *temp_dirs[256];
+static size_t ntemp_dirs;
+static pid_t temp_owner;
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(p);
+}
+
+static void remove_temp_dirs(void)
+{
+	for (size_t i = 0; i < ntemp_dirs; i++) {
+		if (getpid() == temp_owner && getenv("CCAUTH_TEST_KEEP") == NULL)
+			nftw(temp_dirs[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(temp_dirs[i]);
+	}
+	ntemp_dirs = 0;
+}
+
+static void remember_temp_dir(const char *dir)
+{
+	if (ntemp_dirs == 0 && temp_owner == 0) {
+		temp_owner = getpid();
+		atexit(remove_temp_dirs);
+	}
+	if (ntemp_dirs < sizeof(temp_dirs) / sizeof(temp_dirs[0]))
+		temp_dirs[ntemp_dirs++] = xasprintf("%s", dir);
+}
+
 char *tu_write_temp(const char *name, const char *text)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -377,6 +409,7 @@ char *tu_write_temp(const char *name, const char *text)
 
 	if (mkdtemp(dir) == NULL)
 		die("mkdtemp");
+	remember_temp_dir(dir);
 	path = xasprintf("%s/%s", dir, name);
 	free(dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

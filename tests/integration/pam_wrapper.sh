@@ -26,6 +26,12 @@ cleanup() {
 		while kill -0 "$spid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 		kill -9 "$spid" 2>/dev/null
 	fi
+	# pam_wrapper copies the service dir to /tmp/pam.X and removes it at a clean exit; saslauthd's
+	# workers end by signal, so remove the copies of our services whose process is gone
+	for w in /tmp/pam.?; do
+		[ -f "$w/pid" ] && [ -f "$w/tok" ] && cmp -s "$w/tok" "$D/services/tok" || continue
+		kill -0 "$(cat "$w/pid")" 2>/dev/null || rm -rf "$w"
+	done
 	rm -rf "$D"
 }
 trap cleanup EXIT
