@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64url.h"
 #include "introspect.h"
 #include "token.h"
 #include "util.h"
@@ -285,6 +286,63 @@ static size_t form_values(const char *form, size_t len, struct ccauth_avoid *out
 	return n;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Percent-decode (s, n) into out (n bytes suffice; out may be s); the decoded length. */
+static size_t pct_decode(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int hi = -1, lo = -1;
+
+		if (s[i] == '%' && n - i > 2 && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	return o;
+}
+
+/* The secrets as the AS decodes them (and may quote them): avoid[first..n) (form values)
+ * percent-decoded, and the secret inside the Basic credentials (base64 of urlencode(client_id) ":"
+ * urlencode(secret)).  dec (cap bytes) holds formlen + strlen(authorization) bytes.  The new count. */
+static size_t decoded_secrets(const struct ccauth_client_auth *auth, struct ccauth_avoid *avoid, size_t first, size_t n,
+                              char *dec, size_t cap)
+{
+	size_t used = 0, end = n;
+
+	for (size_t i = first; i < end; i++) {
+		avoid[n].p = dec + used;
+		avoid[n].len = pct_decode(avoid[i].p, avoid[i].len, dec + used);
+		used += avoid[n++].len;
+	}
+	if (auth->authorization != NULL) {
+		const char *b64 = auth->authorization + 6; /* after "Basic " */
+		size_t blen = strlen(b64), dlen = 0;
+		char *colon;
+
+		if (ccauth_b64std_decode(b64, blen, (unsigned char *)dec + used, cap - used, &dlen) == 0 &&
+		    (colon = memchr(dec + used, ':', dlen)) != NULL) {
+			avoid[n].p = colon + 1;
+			avoid[n].len = pct_decode(colon + 1, dlen - (size_t)(colon + 1 - (dec + used)), colon + 1);
+			n++;
+		}
+	}
+	return n;
+}
+
 /* One request; CCAUTH_OK with the body in resp. */
 static enum ccauth_status ask(struct ccauth_introspector *in, const struct ccauth_issuer_conf *ic, const char *token,
                               size_t len, int64_t now, struct ccauth_http_response *resp, struct ccauth_error *err)
@@ -308,9 +366,10 @@ static enum ccauth_status ask(struct ccauth_introspector *in, const struct ccaut
 	}
 	st = ccauth_http_post_form(in->http, endpoint, form, formlen, &auth.cred, resp, err);
 	if (st == CCAUTH_E_DENIED) {
-		struct ccauth_avoid avoid[3 + AVOID_FORM_MAX];
+		struct ccauth_avoid avoid[3 + 2 * AVOID_FORM_MAX + 1];
 		struct ccauth_error derr;
-		size_t navoid;
+		size_t navoid, declen = auth.formlen + (auth.authorization != NULL ? strlen(auth.authorization) : 0);
+		char *dec = malloc(declen + 1);
 
 		/* the AS may quote what we sent: the token raw and as it travelled (form-encoded, after
 		 * "token=" up to the next '&'), our Basic credentials, our form values */
@@ -321,14 +380,20 @@ static enum ccauth_status ask(struct ccauth_introspector *in, const struct ccaut
 		avoid[2].p = auth.authorization != NULL ? auth.authorization + 6 : NULL; /* after "Basic " */
 		avoid[2].len = auth.authorization != NULL ? strlen(auth.authorization + 6) : 0;
 		navoid = 3 + form_values(auth.form, auth.formlen, avoid + 3);
+		/* ... and our secrets as the AS decoded them */
+		if (dec != NULL)
+			navoid = decoded_secrets(&auth, avoid, 3, navoid, dec, declen);
 		/* our credentials were refused: not the token's fault */
-		if (resp->body != NULL && ccauth_token_parse_error_avoiding(resp->status, resp->body, resp->len, avoid,
-		                                                            navoid, &derr) == CCAUTH_E_DENIED)
+		if (dec != NULL && resp->body != NULL &&
+		    ccauth_token_parse_error_avoiding(resp->status, resp->body, resp->len, avoid, navoid, &derr) ==
+		        CCAUTH_E_DENIED)
 			st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "introspection at %s as [client %s]: %s",
 			                      resp->host, client->name, derr.msg);
 		else
 			st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "introspection at %s: HTTP %ld", resp->host,
 			                      resp->status);
+		if (dec != NULL)
+			ccauth_free_secret(dec, declen + 1);
 	}
 out:
 	if (form != NULL)

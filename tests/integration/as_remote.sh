@@ -360,6 +360,25 @@ rc=$?
 errout=$(cat "$W/echo-token.err")
 expect "token endpoint quoting our Authorization header: refused" 1 "*invalid_client*"
 case $errout in *"$BASIC"*) not_ok "the quoted Basic credentials are withheld" ;; *) ok "the quoted Basic credentials are withheld" ;; esac
+# ... and quoting our secret decoded, from the form or out of the Basic credentials
+printf 'rs+sec/ret=\n' >"$W/plus.secret"
+for m in client_secret_basic client_secret_post; do
+	conf "$W/echo-secret.conf" <<EOF
+[client rs-plus]
+issuer = $IA
+client_id = rs
+auth_method = $m
+client_secret_file = $W/plus.secret
+
+[issuer f]
+issuer = $FI
+introspection_endpoint = $FI/echo-secret-401
+introspection_client = rs-plus
+EOF
+	verify "$W/echo-secret.conf" "$TO"
+	expect "introspection error quoting our decoded secret ($m): exit 3" 3 "*unavailable*invalid_client*withheld*"
+	case $errout in *'rs+sec/ret='*) not_ok "the quoted secret is withheld ($m)" ;; *) ok "the quoted secret is withheld ($m)" ;; esac
+done
 
 case $(cat "$W"/*.err 2>/dev/null) in
 *"$TO"* | *"$TPENC"* | *secret-a* | *rs-secret* | *XYZZY*) not_ok "no token or secret in any output" ;;

@@ -163,6 +163,16 @@ async function handler(req, res) {
       const a = req.headers.authorization || '';
       return json(res, 401, { error: 'invalid_client', error_description: `bad ${a}` });
     }
+    // ... or our client secret as it reads it: form-decoded, or out of the Basic credentials
+    if (p === '/echo-secret-401') {
+      const a = req.headers.authorization || '';
+      let s = new URLSearchParams(body).get('client_secret') || '';
+      if (a.startsWith('Basic ')) {
+        const d = Buffer.from(a.slice(6), 'base64').toString();
+        s = decodeURIComponent(d.slice(d.indexOf(':') + 1));
+      }
+      return json(res, 401, { error: 'invalid_client', error_description: `wrong secret ${s}` });
+    }
     if (p === '/rotate') {
       const k = newKey();
       keys = q.get('keep') === '1' ? [...keys, k] : [k];
