@@ -444,15 +444,15 @@ enum ccauth_status ccauth_token_parse_response(const char *body, size_t len, int
 		ccauth_log(log, LOG_DEBUG, "token response without expires_in: assuming %d s",
 		           CCAUTH_TOKEN_DEFAULT_LIFETIME);
 	}
-	if ((tok = calloc(1, sizeof(*tok))) == NULL ||
-	    (tok->access_token = ccauth_strndup_checked(at, atlen)) == NULL ||
+	if ((tok = calloc(1, sizeof(*tok))) != NULL)
+		tok->len = atlen; /* before any free: ccauth_token_free wipes len + 1 bytes */
+	if (tok == NULL || (tok->access_token = ccauth_strndup_checked(at, atlen)) == NULL ||
 	    (has_sc && (tok->scope = ccauth_strndup_checked(sc, sclen)) == NULL)) {
 		ccauth_token_free(tok);
 		ccauth_json_free(doc); /* the arena holds the token: json.c wipes its arena */
 		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
 	}
 	ccauth_json_free(doc);
-	tok->len = atlen;
 	tok->issued = now;
 	tok->expires = now + life;
 	tok->refresh = ccauth_token_refresh_time(now, life, refresh_at, rnd);
@@ -1153,13 +1153,13 @@ static struct ccauth_token *disk_decode(const char *data, size_t len)
 	    expires - issued <= CCAUTH_TOKEN_MAX_LIFETIME && atlen > 0 && atlen <= CCAUTH_TOKEN_MAX &&
 	    token_chars_ok(at, atlen) && (!has_sc || scope_chars_ok(sc, sclen)) &&
 	    (tok = calloc(1, sizeof(*tok))) != NULL) {
+		tok->len = atlen; /* before any free: ccauth_token_free wipes len + 1 bytes */
 		tok->access_token = ccauth_strndup_checked(at, atlen);
 		tok->scope = has_sc ? ccauth_strndup_checked(sc, sclen) : NULL;
 		if (tok->access_token == NULL || (has_sc && tok->scope == NULL)) {
 			ccauth_token_free(tok);
 			tok = NULL;
 		} else {
-			tok->len = atlen;
 			tok->issued = issued;
 			tok->refresh = refresh;
 			tok->expires = expires;

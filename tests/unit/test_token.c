@@ -199,6 +199,55 @@ static void test_parse_response_ok(void **state)
 	ccauth_token_free(tok);
 }
 
+/* Fault injection (tests/Makefile.am wraps both): ccauth_strndup_checked fails on the Nth call
+ * from now when dup_fail_in is N; the first copy made is remembered with the size it is wiped with. */
+char *__real_ccauth_strndup_checked(const char *p, size_t len);
+void __real_ccauth_free_secret(void *p, size_t len);
+char *__wrap_ccauth_strndup_checked(const char *p, size_t len);
+void __wrap_ccauth_free_secret(void *p, size_t len);
+static int dup_fail_in;
+static const void *dup_first;
+static size_t dup_first_wiped;
+
+char *__wrap_ccauth_strndup_checked(const char *p, size_t len)
+{
+	char *r;
+
+	if (dup_fail_in > 0 && --dup_fail_in == 0)
+		return NULL;
+	r = __real_ccauth_strndup_checked(p, len);
+	if (dup_first == NULL)
+		dup_first = r;
+	return r;
+}
+
+void __wrap_ccauth_free_secret(void *p, size_t len)
+{
+	if (p != NULL && p == dup_first) {
+		dup_first_wiped = len;
+		dup_first = NULL;
+	}
+	__real_ccauth_free_secret(p, len);
+}
+
+/* out of memory after the token was copied (the scope copy fails): the copy is wiped whole */
+static void test_parse_response_nomem(void **state)
+{
+	const char *body = "{\"access_token\":\"tok-0123456789abcdef\",\"token_type\":\"Bearer\",\"scope\":\"a b\"}";
+	struct ccauth_token *tok = NULL;
+	struct ccauth_error err = {0};
+
+	(void)state;
+	dup_first = NULL;
+	dup_first_wiped = 0;
+	dup_fail_in = 2;
+	assert_int_equal(ccauth_token_parse_response(body, strlen(body), 1, 0.8, 0, NULL, &tok, &err), CCAUTH_E_NOMEM);
+	dup_fail_in = 0;
+	assert_null(tok);
+	assert_int_equal(err.code, CCAUTH_E_NOMEM);
+	assert_int_equal(dup_first_wiped, strlen("tok-0123456789abcdef") + 1);
+}
+
 static void test_parse_response_bad(void **state)
 {
 	static const char *const bad[] = {
@@ -707,6 +756,7 @@ int main(void)
 	    cmocka_unit_test(test_form),
 	    cmocka_unit_test(test_parse_response_ok),
 	    cmocka_unit_test(test_parse_response_bad),
+	    cmocka_unit_test(test_parse_response_nomem),
 	    cmocka_unit_test(test_parse_error),
 	    cmocka_unit_test(test_cache_key),
 	    cmocka_unit_test(test_cache_key_credential),
