@@ -397,12 +397,8 @@ enum ccauth_status ccauth_validate_claims(const struct ccauth_issuer_conf *ic, c
 
 struct issuer_rt {
 	const struct ccauth_issuer_conf *ic;
-	/* Current key set.  A static jwks_file set never changes.  Issue #3 (remote sets) swaps it
-	 * under lock; readers take a reference under the read lock and verify without it. */
-	struct ccauth_jwks *keys;
-	int dynamic;
-	pthread_rwlock_t lock;
-	struct ccauth_keys *remote; /* jwks_uri / discovery (keys.h); NULL for jwks_file */
+	struct ccauth_jwks *keys;   /* jwks_file: loaded once, never changes; NULL for a remote issuer */
+	struct ccauth_keys *remote; /* jwks_uri / discovery (keys.h: refresh, single flight, stale keys) */
 };
 
 /* EVP_MD_CTX pool for the token hash: one reused context per slot beats the one-shot SHA256()
@@ -430,26 +426,16 @@ struct ccauth_validator {
 };
 
 /* A referenced key set for rt (release with ccauth_jwks_unref).  force_refresh asks a remote source
- * to refetch (rate-limited there); a static set ignores it.  The one place issue #3 plugs in. */
+ * to refetch (rate-limited there); a static set ignores it. */
 static enum ccauth_status issuer_keys(struct issuer_rt *rt, int force_refresh, int64_t now,
                                       struct ccauth_jwks **ref_out, struct ccauth_error *err)
 {
 	*ref_out = NULL;
 	if (rt->remote != NULL)
 		return ccauth_keys_get(rt->remote, force_refresh, now, ref_out, err);
-	if (!rt->dynamic) {
-		if (rt->keys == NULL)
-			return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "[issuer %s]: remote keys not supported yet",
-			                        rt->ic->name);
-		*ref_out = ccauth_jwks_ref(rt->keys);
-		return CCAUTH_OK;
-	}
-	pthread_rwlock_rdlock(&rt->lock);
-	if (rt->keys != NULL)
-		*ref_out = ccauth_jwks_ref(rt->keys);
-	pthread_rwlock_unlock(&rt->lock);
-	if (*ref_out == NULL)
+	if (rt->keys == NULL)
 		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "[issuer %s]: no keys available", rt->ic->name);
+	*ref_out = ccauth_jwks_ref(rt->keys);
 	return CCAUTH_OK;
 }
 
@@ -459,7 +445,6 @@ static void issuer_rt_clear(struct issuer_rt *rt)
 	rt->remote = NULL;
 	ccauth_jwks_unref(rt->keys);
 	rt->keys = NULL;
-	pthread_rwlock_destroy(&rt->lock);
 }
 
 /* The HTTP client, disk cache, discovery and introspector shared by the remote issuers.  Nothing
@@ -502,8 +487,6 @@ static enum ccauth_status issuer_rt_init(struct ccauth_validator *v, struct issu
 
 	memset(rt, 0, sizeof(*rt));
 	rt->ic = ic;
-	if (pthread_rwlock_init(&rt->lock, NULL) != 0)
-		return ccauth_error_set(err, CCAUTH_E_NOMEM, "cannot create a lock");
 	if (ic->issuer == NULL || ic->issuer[0] == '\0')
 		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[issuer %s] has no issuer", ic->name);
 	else if (ic->jwks_file == NULL || ccauth_introspect_enabled(ic))
@@ -518,7 +501,6 @@ static enum ccauth_status issuer_rt_init(struct ccauth_validator *v, struct issu
 	else if (st == CCAUTH_OK && rt->keys->nkeys == 0)
 		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[issuer %s] jwks_file %s has no usable key", ic->name,
 		                      ic->jwks_file);
-	rt->dynamic = rt->remote != NULL;
 	if (st != CCAUTH_OK)
 		issuer_rt_clear(rt);
 	return st;
@@ -793,7 +775,7 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 	if (st != CCAUTH_OK)
 		goto done;
 	st = pick_key(keys, &jws, &key, err);
-	if (st == CCAUTH_E_UNKNOWN_KEY && rt->dynamic) {
+	if (st == CCAUTH_E_UNKNOWN_KEY && rt->remote != NULL) {
 		ccauth_jwks_unref(keys);
 		st = issuer_keys(rt, 1, now, &keys, err);
 		if (st == CCAUTH_OK)
