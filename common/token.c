@@ -979,6 +979,9 @@ static enum ccauth_status fetch(struct ccauth_tokens *t, const struct ccauth_cli
 		cred.tls_key_file = client->tls_key_file;
 		st = ccauth_token_form(client, NULL, 0, NULL, &form, &formlen, err);
 		break;
+	default: /* config.c admits none, but never POST without client authentication */
+		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[client %s]: unknown auth_method", client->name);
+		break;
 	}
 	if (st != CCAUTH_OK)
 		goto out;
@@ -1359,6 +1362,16 @@ static int fresh(const struct ccauth_token *tok, int64_t now)
 	return tok != NULL && now < tok->refresh && usable(tok, now);
 }
 
+/* Whole seconds of CLOCK_MONOTONIC: what a wait cost, added to the caller's `now` (which may be
+ * injected by tests) so a token is never judged against the time before a long wait. */
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
 /* Memory missed: disk, then the AS under the cross-process lock.  fallback (ours, may be NULL) is a
  * still-usable older token. */
 static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_client_conf *client, const char *endpoint,
@@ -1370,6 +1383,7 @@ static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_cl
 	struct ccauth_token *tok = NULL;
 	enum ccauth_status st;
 	int force = (flags & CCAUTH_TOKEN_FORCE_NEW) != 0, locked;
+	int64_t waited;
 
 	if (!force) {
 		tok = disk_load(t, key, keylen);
@@ -1383,7 +1397,9 @@ static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_cl
 		}
 		tok = NULL;
 	}
+	waited = mono_s();
 	locked = ccauth_cache_lock(t->cache, key, keylen, (t->cfg->timeout + 1) * 1000, &lk, &lerr) == CCAUTH_OK;
+	now += mono_s() - waited;
 	if (locked && !force && t->cache != NULL) {
 		/* another process may have fetched while we waited */
 		tok = disk_load(t, key, keylen);
@@ -1452,12 +1468,15 @@ enum ccauth_status ccauth_token_get(struct ccauth_tokens *t, const struct ccauth
 	e = mem_get(t, keyhex);
 	if (e != NULL && !force) {
 		struct timespec dl;
+		int64_t waited = mono_s();
+
 		deadline_after(&dl, t->cfg->timeout + 1);
 		e->waiters++;
 		while (e->fetching && !fresh(e->tok, now))
 			if (pthread_cond_timedwait(&t->cv, &t->mu, &dl) != 0)
 				break;
 		e->waiters--;
+		now += mono_s() - waited;
 		if (fresh(e->tok, now) || (e->fetching && usable(e->tok, now)))
 			tok = token_copy(e->tok, CCAUTH_TOKEN_FROM_MEMORY);
 		else if (usable(e->tok, now))
