@@ -36,6 +36,7 @@ struct mem_entry {
 	struct ccauth_token *tok; /* NULL: nothing cached */
 	int fetching;             /* a thread is getting a new token for this key */
 	int waiters;
+	unsigned gen; /* bumped by invalidate: a fetch that began before it is not cached */
 	struct mem_entry *next;
 };
 
@@ -1454,6 +1455,7 @@ enum ccauth_status ccauth_token_get(struct ccauth_tokens *t, const struct ccauth
 	size_t keylen = 0;
 	enum ccauth_status st;
 	int force = (flags & CCAUTH_TOKEN_FORCE_NEW) != 0, claimed = 0;
+	unsigned gen;
 
 	*out = NULL;
 	if ((st = resolve_endpoint(t, client, &endpoint, err)) != CCAUTH_OK)
@@ -1484,6 +1486,7 @@ enum ccauth_status ccauth_token_get(struct ccauth_tokens *t, const struct ccauth
 	}
 	if (tok == NULL && e != NULL && !e->fetching)
 		claimed = e->fetching = 1;
+	gen = e != NULL ? e->gen : 0;
 	pthread_mutex_unlock(&t->mu);
 
 	if (tok == NULL)
@@ -1491,7 +1494,7 @@ enum ccauth_status ccauth_token_get(struct ccauth_tokens *t, const struct ccauth
 
 	pthread_mutex_lock(&t->mu);
 	e = mem_find(t, keyhex);
-	if (st == CCAUTH_OK && tok->from != CCAUTH_TOKEN_FROM_MEMORY && e != NULL) {
+	if (st == CCAUTH_OK && tok->from != CCAUTH_TOKEN_FROM_MEMORY && e != NULL && e->gen == gen) {
 		struct ccauth_token *copy = token_copy(tok, tok->from);
 		if (copy != NULL) {
 			ccauth_token_free(e->tok);
@@ -1562,6 +1565,7 @@ enum ccauth_status ccauth_token_invalidate(struct ccauth_tokens *t, const struct
 	if ((e = mem_find(t, keyhex)) != NULL) {
 		ccauth_token_free(e->tok);
 		e->tok = NULL;
+		e->gen++;
 	}
 	pthread_mutex_unlock(&t->mu);
 	st = ccauth_cache_remove(t->cache, key, keylen, err);
