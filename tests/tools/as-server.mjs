@@ -236,7 +236,17 @@ async function handler(req, res) {
   const params = new URLSearchParams(raw.toString('utf8'));
   const kind = route === '/token' ? 'token' : 'introspect';
   const caller = callerOf(req, params);
-  res.on('finish', () => logLine(`${NAME} ${kind} client=${caller} status=${res.statusCode}`));
+  // log before the response is complete, so a client that got its answer finds the line already
+  // there (logging on 'finish' raced with tests that count requests right after the answer)
+  const end = res.end.bind(res);
+  let logged = false;
+  res.end = (...args) => {
+    if (!logged) {
+      logged = true;
+      logLine(`${NAME} ${kind} client=${caller} status=${res.statusCode}`);
+    }
+    return end(...args);
+  };
   if (kind === 'introspect' && !env.AS_NO_SHIM) return introspection(req, res, raw, params);
   req.body = raw;
   return cb(req, res);
