@@ -36,15 +36,10 @@ struct ccauth_cache {
 
 void ccauth_cache_key(const char *key, size_t keylen, char out[CCAUTH_CACHE_KEYHEX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[SHA256_DIGEST_LENGTH];
 
 	SHA256((const unsigned char *)key, keylen, md);
-	for (size_t i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[CCAUTH_CACHE_KEYHEX] = '\0';
+	ccauth_hex_encode(md, sizeof(md), out);
 }
 
 static enum ccauth_status open_parent(const char *dir, struct ccauth_error *err, int *out)

@@ -91,15 +91,6 @@ static uint32_t random_u32(void)
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
-/* Printable ASCII without space, the shape of every token we accept. */
-static int token_chars_ok(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
 /* RFC 6749 scope: scope-tokens of %x21 / %x23-5B / %x5D-7E separated by spaces. */
 static int scope_chars_ok(const char *s, size_t len)
 {
@@ -419,7 +410,7 @@ enum ccauth_status ccauth_token_parse_response(const char *body, size_t len, int
 		ccauth_error_set(err, st, "token response: not a JSON object");
 	} else if (ccauth_json_get_string(root, "access_token", &at, &atlen, &has_at) != CCAUTH_OK || !has_at) {
 		ccauth_error_set(err, st, "token response: access_token missing or not a string");
-	} else if (atlen == 0 || atlen > CCAUTH_TOKEN_MAX || !token_chars_ok(at, atlen)) {
+	} else if (atlen == 0 || atlen > CCAUTH_TOKEN_MAX || !ccauth_token_chars_ok(at, atlen)) {
 		ccauth_error_set(err, st, "token response: access_token empty, longer than %d or not printable",
 		                 CCAUTH_TOKEN_MAX);
 	} else if (ccauth_json_get_string(root, "token_type", &tt, &ttlen, &has_tt) != CCAUTH_OK || !has_tt) {
@@ -478,12 +469,7 @@ static void sanitize(const char *in, size_t len, char *out, size_t max)
 
 static int contains(const char *hay, size_t hl, const char *needle, size_t nl)
 {
-	if (needle == NULL || nl == 0 || nl > hl)
-		return 0;
-	for (size_t i = 0; i + nl <= hl; i++)
-		if (memcmp(hay + i, needle, nl) == 0)
-			return 1;
-	return 0;
+	return needle != NULL && nl > 0 && memmem(hay, hl, needle, nl) != NULL;
 }
 
 static int contains_any(const char *hay, size_t hl, const struct ccauth_avoid *avoid, size_t navoid)
@@ -904,7 +890,6 @@ enum ccauth_status ccauth_token_credential_id(const struct ccauth_client_conf *c
 static enum ccauth_status full_key(const char *endpoint, const struct ccauth_client_conf *client, char **out,
                                    size_t *outlen, struct ccauth_error *err)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char id[32];
 	char idhex[2 * sizeof(id) + 1];
 	struct sbuf b = {0};
@@ -914,11 +899,7 @@ static enum ccauth_status full_key(const char *endpoint, const struct ccauth_cli
 	*outlen = 0;
 	if ((st = ccauth_token_credential_id(client, id, err)) != CCAUTH_OK)
 		return st;
-	for (size_t i = 0; i < sizeof(id); i++) {
-		idhex[2 * i] = hex[id[i] >> 4];
-		idhex[2 * i + 1] = hex[id[i] & 0xf];
-	}
-	idhex[2 * sizeof(id)] = '\0';
+	ccauth_hex_encode(id, sizeof(id), idhex);
 	build_key(&b, endpoint, client);
 	key_field(&b, "credential=", idhex);
 	OPENSSL_cleanse(id, sizeof(id));
@@ -1155,7 +1136,7 @@ static struct ccauth_token *disk_decode(const char *data, size_t len)
 	    ccauth_json_get_string(root, "scope", &sc, &sclen, &has_sc) == CCAUTH_OK && has_v && has_i && has_r &&
 	    has_e && has_at && expires > issued && refresh >= issued && refresh <= expires &&
 	    expires - issued <= CCAUTH_TOKEN_MAX_LIFETIME && atlen > 0 && atlen <= CCAUTH_TOKEN_MAX &&
-	    token_chars_ok(at, atlen) && (!has_sc || scope_chars_ok(sc, sclen)) &&
+	    ccauth_token_chars_ok(at, atlen) && (!has_sc || scope_chars_ok(sc, sclen)) &&
 	    (tok = calloc(1, sizeof(*tok))) != NULL) {
 		tok->len = atlen; /* before any free: ccauth_token_free wipes len + 1 bytes */
 		tok->access_token = ccauth_strndup_checked(at, atlen);

@@ -22,17 +22,51 @@ void ccauth_free_secret_str(char *s)
 		ccauth_free_secret(s, strlen(s));
 }
 
-void ccauth_fingerprint(const void *data, size_t len, char out[CCAUTH_FPR_HEXLEN + 1])
+void ccauth_hex_encode(const unsigned char *in, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+void ccauth_fingerprint(const void *data, size_t len, char out[CCAUTH_FPR_HEXLEN + 1])
+{
 	unsigned char md[SHA256_DIGEST_LENGTH];
 
 	SHA256(data, len, md);
-	for (size_t i = 0; i < CCAUTH_FPR_HEXLEN / 2; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
+	ccauth_hex_encode(md, CCAUTH_FPR_HEXLEN / 2, out);
+}
+
+static int token_byte_ok(unsigned char c)
+{
+	return c >= 0x21 && c <= 0x7e;
+}
+
+int ccauth_token_chars_ok(const char *s, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+
+	/* Eight bytes at a time: a word whose bytes are all in 0x21..0x7e sets no high bit in w, in
+	 * w - 0x21 (no borrow) or in w + 1 (no carry); only a flagged word is looked at byte by byte. */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if ((((w - ones * 0x21) | w | (w + ones)) & highs) == 0)
+			continue;
+		for (size_t j = i; j < i + 8; j++)
+			if (!token_byte_ok((unsigned char)s[j]))
+				return 0;
 	}
-	out[CCAUTH_FPR_HEXLEN] = '\0';
+	for (; i < len; i++)
+		if (!token_byte_ok((unsigned char)s[i]))
+			return 0;
+	return 1;
 }
 
 char *ccauth_strndup_checked(const char *p, size_t len)

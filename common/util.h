@@ -11,6 +11,13 @@
 void ccauth_free_secret(void *p, size_t len);
 void ccauth_free_secret_str(char *s);
 
+/* Lowercase hex of in[0..len) into out (2 * len + 1 bytes, NUL-terminated). */
+void ccauth_hex_encode(const unsigned char *in, size_t len, char *out);
+
+/* 1 when (s,len) has the shape of a bearer token: printable ASCII without space (%x21-7E, the
+ * RFC 6750 b64token alphabet and then some).  Fast: it runs on every validation. */
+int ccauth_token_chars_ok(const char *s, size_t len);
+
 /* "fingerprint" for logs: hex of the first 8 bytes of SHA-256(data); out has room for 17. */
 void ccauth_fingerprint(const void *data, size_t len, char out[CCAUTH_FPR_HEXLEN + 1]);
 

@@ -645,45 +645,6 @@ static int token_hash(struct ccauth_validator *v, const char *token, size_t len,
 	return EVP_Digest(token, len, md, &mdlen, v->sha256, NULL) == 1 && mdlen == 32 ? 0 : -1;
 }
 
-static void hex8(const unsigned char md[32], char out[17])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < 8; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[16] = '\0';
-}
-
-static int byte_ok(unsigned char c)
-{
-	return !(c == '\0' || c == ' ' || (c >= '\t' && c <= '\r'));
-}
-
-/* No NUL and no whitespace.  Eight bytes at a time: only a word holding a byte below 0x21 needs a
- * closer look (the cache-hit path hashes and scans every token, so this loop matters). */
-static int token_chars_ok(const char *t, size_t len)
-{
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, t + i, 8);
-		if (((w - ones * 0x21) & ~w & highs) == 0)
-			continue;
-		for (size_t j = i; j < i + 8; j++)
-			if (!byte_ok((unsigned char)t[j]))
-				return 0;
-	}
-	for (; i < len; i++)
-		if (!byte_ok((unsigned char)t[i]))
-			return 0;
-	return 1;
-}
-
 static struct issuer_rt *route(struct ccauth_validator *v, const char *iss, size_t isslen)
 {
 	for (size_t i = 0; i < v->niss; i++) {
@@ -884,7 +845,7 @@ enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "empty token");
 	if (len > CCAUTH_TOKEN_MAX)
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "token longer than %d bytes", CCAUTH_TOKEN_MAX);
-	if (!token_chars_ok(token, len))
+	if (!ccauth_token_chars_ok(token, len))
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "token contains NUL or whitespace");
 	/* 2: one hash serves as cache key and as fingerprint */
 	if (token_hash(v, token, len, md) != 0)
@@ -892,7 +853,7 @@ enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token
 	*out = ccauth_vcache_get(v->cache, md, now);
 	if (*out != NULL)
 		return CCAUTH_OK;
-	hex8(md, fpr);
+	ccauth_hex_encode(md, 8, fpr);
 	/* 3: opaque tokens go to introspection, never into the validated-token cache (the
 	 * introspector keeps answers for at most introspection_cache) */
 	if (!ccauth_jws_looks_like_jwt(token, len)) {

@@ -178,11 +178,48 @@ static void test_free_secret(void **state)
 	ccauth_free_secret(s, 32);
 }
 
+static void test_hex_and_token_chars(void **state)
+{
+	static const unsigned char in[] = {0x00, 0x0f, 0xa5, 0xff};
+	char out[9], t[24];
+
+	(void)state;
+	ccauth_hex_encode(in, sizeof(in), out);
+	assert_string_equal(out, "000fa5ff");
+	ccauth_hex_encode(in, 0, out);
+	assert_string_equal(out, "");
+
+	assert_true(ccauth_token_chars_ok("", 0));
+	/* every length up to 24 (word path and tail), every position, the bytes at each boundary */
+	for (size_t len = 1; len <= sizeof(t); len++) {
+		memset(t, 'a', sizeof(t));
+		assert_true(ccauth_token_chars_ok(t, len));
+		for (size_t pos = 0; pos < len; pos++) {
+			static const struct {
+				unsigned char c;
+				int ok;
+			} b[] = {{0x00, 0}, {0x09, 0}, {0x0a, 0}, {0x20, 0}, {0x21, 1}, {'~', 1},
+			         {0x7f, 0}, {0x80, 0}, {0xc3, 0}, {0xff, 0}, {'.', 1},  {'-', 1}};
+
+			for (size_t k = 0; k < sizeof(b) / sizeof(b[0]); k++) {
+				t[pos] = (char)b[k].c;
+				assert_int_equal(ccauth_token_chars_ok(t, len), b[k].ok);
+			}
+			t[pos] = 'a';
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_reasons),     cmocka_unit_test(test_error_set), cmocka_unit_test(test_log),
-	    cmocka_unit_test(test_fingerprint), cmocka_unit_test(test_strings),   cmocka_unit_test(test_free_secret),
+	    cmocka_unit_test(test_reasons),
+	    cmocka_unit_test(test_error_set),
+	    cmocka_unit_test(test_log),
+	    cmocka_unit_test(test_fingerprint),
+	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_free_secret),
+	    cmocka_unit_test(test_hex_and_token_chars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
