@@ -133,7 +133,6 @@ struct fetched {
 	struct ccauth_jwks *set; /* NULL: nothing new */
 	char hash[CCAUTH_CACHE_KEYHEX + 1];
 	int64_t expires;
-	int from_disk;
 	int network_failed;
 	int forced_marked; /* a forced refetch happened (here or, per the marker, in another process) */
 	int64_t forced_at;
@@ -227,7 +226,6 @@ static int from_disk(struct ccauth_keys *k, int64_t now, int force, const char *
 	if ((force && strcmp(h, curhash) == 0) || parse_set(k, e->data, e->len, f, &lerr) != CCAUTH_OK)
 		return 0;
 	f->expires = e->expires;
-	f->from_disk = 1;
 	return 1;
 }
 
@@ -277,7 +275,6 @@ static enum ccauth_status refresh(struct ccauth_keys *k, int force, int64_t now,
 	if (!have && found && now < (int64_t)e.expires + k->env.max_stale &&
 	    parse_set(k, e.data, e.len, f, &lerr) == CCAUTH_OK) {
 		f->expires = e.expires;
-		f->from_disk = 1;
 	}
 out:
 	ccauth_cache_entry_free(&e);
