@@ -18,7 +18,7 @@
  *   MODE CONN binds N seconds S per_bind_ms M binds_per_s R client_cpu_us C
  * (C: this process's user+system CPU per bind, a figure the machine's load hardly moves).
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

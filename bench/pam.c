@@ -21,7 +21,7 @@
  * one authentication with CONFIG (fetches the JWKS into cache_dir); exit 0 on PAM_SUCCESS.
  * bench/pam.sh drives both with the fault server.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -40,6 +40,7 @@
 #include <security/pam_appl.h>
 
 #include "b64url.h"
+#include "config.h"
 #include "validate.h"
 
 #define ISS "https://127.0.0.1:1/bench"

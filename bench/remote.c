@@ -6,7 +6,7 @@
  *
  * Usage: bench/remote CONFIG TOKEN_FILE [SECONDS]
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "validate.h"
 
 static double now_us(void)

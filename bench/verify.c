@@ -12,7 +12,7 @@
  * (valgrind --tool=callgrind bench/verify --once full RS256 1000): full - raw per operation is
  * what ccauth adds to the crypto.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <stdint.h>

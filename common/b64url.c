@@ -1,6 +1,6 @@
 /* Strict base64url / base64 (RFC 4648 §5 / §4).  Decoding is table driven: one lookup per
  * character, 0xFF marks everything outside the alphabet (including '=', whitespace and NUL). */
-#include "config.h"
+#include "autoconf.h"
 
 #include "b64url.h"
 

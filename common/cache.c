@@ -5,7 +5,7 @@
  * the caller fetches again.  Paying an fsync on every token or JWKS write would cost more than
  * that rare refetch.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
  * an empty value ("token_endpoint =") leaves an optional string unset.
  */
 
-#include "config.h" /* first: brings in autoconf.h (_GNU_SOURCE, CCAUTH_DEFAULT_CONFIG) */
+#include "autoconf.h" /* first: brings _GNU_SOURCE, CCAUTH_DEFAULT_CONFIG */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "jwk.h"
 #include "util.h"
 

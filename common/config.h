@@ -3,11 +3,6 @@
 #ifndef CCAUTH_CONFIG_H
 #define CCAUTH_CONFIG_H
 
-/* Every source file starts with #include "config.h"; that resolves to this header (common/ is
- * first on the include path), so it brings in the autoconf results first: _GNU_SOURCE, the
- * package version and the default config path must precede every system header. */
-#include "autoconf.h"
-
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
 /* AS metadata discovery, see discovery.h. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <stdlib.h>

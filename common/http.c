@@ -8,7 +8,7 @@
  * with SOCK_CLOEXEC so an exec'd child inherits none.  No pthread_atfork handler: the PAM module
  * can be unloaded, and a handler left pointing into unmapped code is worse than the leak.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
+#include "config.h"
 #include "http.h"
 #include "util.h"
 

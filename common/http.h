@@ -18,8 +18,9 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "config.h"
 #include "error.h"
+
+struct ccauth_config;
 
 #define CCAUTH_HTTP_MAX_BODY       (256 * 1024)
 #define CCAUTH_HTTP_DEFAULT_CAPATH "/etc/ssl/certs"

@@ -1,11 +1,12 @@
 /* RFC 7662 introspection: request, answer checks, answer cache.  See introspect.h. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "b64url.h"
+#include "config.h"
 #include "introspect.h"
 #include "token.h"
 #include "util.h"

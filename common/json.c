@@ -7,7 +7,7 @@
  * one malloc; larger documents (JWKS) chain further blocks.  The arena may hold secrets (an AS
  * token response carries access_token), so it is wiped before it is freed.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * Keys are built with OSSL_PARAM_BLD + EVP_PKEY_fromdata (no deprecated RSA/EC_KEY).  Error
  * messages name the member that is wrong, never its value: a JWKS is public, but the log line
  * should stay short and safe by construction. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* jwks: a JSON Web Key Set parsed once into prepared keys, shared by reference count. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>

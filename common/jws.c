@@ -2,7 +2,7 @@
  *
  * Parsing costs two JSON documents (header, payload) and no other allocation for ordinary
  * tokens: parts are decoded into a stack buffer and the signature into the struct. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Remote JWKS per issuer: memory, disk, network; cooldown, single flight, stale keys.  See keys.h. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <stdio.h>

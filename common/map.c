@@ -1,9 +1,10 @@
 /* Identity mapping: the first usable username claim, through the template, checked against a
  * conservative character set so the result is safe as an LDAP RDN value, a PAM user or a path part. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <string.h>
 
+#include "config.h"
 #include "map.h"
 
 static const char *const default_claims[] = {"client_id", "azp", "sub"};

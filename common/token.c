@@ -1,5 +1,5 @@
 /* Client-credentials grant and token cache, see token.h. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,7 @@
 #include <openssl/rsa.h>
 
 #include "b64url.h"
+#include "config.h"
 #include "jwk.h"
 #include "jws.h"
 #include "json.h"

@@ -1,6 +1,6 @@
 /* Token validation: the issuer registry, the claims policy, the identity, and the glue that runs
  * the checks in the order of validation-order.md (the first failing check decides the reason). */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <stdalign.h>
@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "cache.h"
+#include "config.h"
 #include "discovery.h"
 #include "http.h"
 #include "introspect.h"

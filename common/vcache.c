@@ -3,7 +3,7 @@
  * tokens evicts instead of growing.  A hit costs a read lock, a 32-byte compare and an atomic
  * ref: threads hitting the same shard (the same popular token) never wait for each other, where
  * a mutex put the second one to sleep in the kernel. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <stdlib.h>

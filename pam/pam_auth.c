@@ -1,7 +1,7 @@
 /* pam_ccauth: the auth and account logic.  Everything lives on the stack or in the PAM handle
  * (pam_set_data): the module keeps no globals, and the core's config and validator are built per
  * call (a cycle with a jwks_file or a warm disk cache makes no network call). */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "config.h"
 #include "pam_internal.h"
 #include "token.h"
 #include "util.h"

@@ -1,5 +1,5 @@
 /* pam_ccauth: the PAM entry points, and nothing else (pam_auth.c holds the logic). */
-#include "config.h"
+#include "autoconf.h"
 
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT

@@ -1,5 +1,5 @@
 /* pam_ccauth option handling: conf=FILE first, then argv, through one setter. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>

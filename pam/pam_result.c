@@ -1,5 +1,5 @@
 /* pam_ccauth: the one place where core statuses become PAM return codes, and the decision log. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <syslog.h>
 

@@ -11,13 +11,14 @@
  * dropped so the next bind fetches a fresh one, and answered with \x01 (XOAUTH2: empty); the
  * server then fails the exchange.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "gs2.h"
 #include "plugin.h"
 #include "token.h"

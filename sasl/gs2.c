@@ -1,6 +1,6 @@
 /* OAUTHBEARER (RFC 7628) and XOAUTH2 message codec.  The grammar and every choice beyond it are
  * written down in gs2.h; this file parses (ptr,len) input byte by byte and never echoes it. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* Helpers shared by the server and client mechanisms: options, logging, status mapping. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <string.h>
 

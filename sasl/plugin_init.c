@@ -1,6 +1,6 @@
 /* The only exported symbols of libccauth.so: the two entry points libsasl looks up.  They check
  * the plugin API version and hand over to the mechanism tables (server.c, client.c). */
-#include "config.h"
+#include "autoconf.h"
 
 #include "plugin.h"
 

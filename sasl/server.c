@@ -10,13 +10,14 @@
  * the glob mutex and then used by every thread; a failed load is retried at most every
  * RETRY_SECONDS so a broken config does not cost a file parse per bind.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "discovery.h"
 #include "gs2.h"
 #include "plugin.h"

@@ -1,5 +1,5 @@
 /* dlopen(RTLD_NOW) a module: every symbol it needs must resolve. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <dlfcn.h>
 #include <stdio.h>

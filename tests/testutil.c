@@ -2,7 +2,7 @@
  *
  * Deliberately independent of common/: its own base64url, EVP_DigestSign, and its own ECDSA
  * DER -> R||S conversion, so that a bug in the verifier cannot be masked by the same bug here. */
-#include "config.h"
+#include "autoconf.h"
 #include "testutil.h"
 
 #include <errno.h>

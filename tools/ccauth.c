@@ -1,6 +1,6 @@
 /* The ccauth command (design.md "The ccauth command").
  * Exit codes: 0 ok, 1 token rejected, 2 usage or configuration error, 3 temporary failure. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +13,7 @@
 #include <json-c/json.h> /* not common/json.h */
 
 #include "commands.h"
+#include "config.h"
 #include "jws.h"
 #include "util.h"
 #include "validate.h"

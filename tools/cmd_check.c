@@ -7,7 +7,7 @@
  * introspection endpoints (any HTTP answer proves them reachable); nothing is cached on disk.
  * Each request is bounded by the configured timeouts, each URL is asked once, and a host that
  * gave no HTTP answer is not asked again, so the whole run is bounded by the number of hosts. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 
 #include "cache.h"
 #include "commands.h"
+#include "config.h"
 #include "discovery.h"
 #include "http.h"
 #include "jwks.h"

@@ -4,7 +4,7 @@
  * URL asked only when the first gave an HTTP answer that is not a usable document, the issuer
  * compared exactly) but without any cache, and it reports which URL answered.  ccauth check
  * uses the same lookup (ccauth_cmd_discover_issuer) so that both tell the same story. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +16,7 @@
 #include <json-c/json.h> /* not common/json.h: output only */
 
 #include "commands.h"
+#include "config.h"
 #include "discovery.h"
 #include "http.h"
 #include "util.h"

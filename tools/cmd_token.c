@@ -3,7 +3,7 @@
  * The token comes from the shared cache when one is still fresh, else from the AS with the
  * client-credentials grant.  Only the token and a newline go to stdout, so that
  * TOKEN=$(ccauth token) works; everything else goes to stderr and never holds a credential. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "config.h"
 #include "token.h"
 
 enum { EXIT_DENIED = 1, EXIT_USAGE = 2, EXIT_TEMPFAIL = 3 };

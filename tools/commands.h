@@ -5,6 +5,7 @@
 
 #include <time.h>
 
+#include "config.h"
 #include "discovery.h"
 #include "http.h"
 #include "log.h"

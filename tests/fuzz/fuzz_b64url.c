@@ -1,7 +1,7 @@
 /* libFuzzer harness for common/b64url.c: decode the input with both alphabets; whatever decodes
  * must re-encode to exactly the input (strict means canonical).  Then encode the input as raw
  * bytes and decode it back. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,10 +1,12 @@
 /* libFuzzer harness: the configuration parser on arbitrary bytes.  Secret-file checks stat() the
  * paths named in the input; nothing is opened or written. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* OAUTHBEARER / XOAUTH2 client messages and error challenges.  Every accepted message is rebuilt
  * and reparsed; the fields must survive unchanged (abort() is how a harness reports). */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stddef.h>
 #include <stdint.h>

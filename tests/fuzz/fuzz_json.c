@@ -1,7 +1,7 @@
 /* libFuzzer harness for common/json.c: parse with the token depth cap, then walk the tree and
  * check what the reader promises (NUL-terminated strings without embedded NUL, valid UTF-8,
  * consistent counts, unique keys, exact int64 values), calling every getter on every member. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <inttypes.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* libFuzzer harness for common/jwks.c and the JWK importer: parse a JWKS document, then check the
  * set's invariants and exercise find for every algorithm, with and without the keys' kids. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stddef.h>
 #include <stdint.h>

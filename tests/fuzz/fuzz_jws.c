@@ -1,7 +1,7 @@
 /* libFuzzer harness for common/jws.c: route, parse and - when parsing succeeds - look the key up
  * in a fixed JWKS (the RFC 7515 A.2/A.3/A.4 and RFC 8037 keys) and verify.  Checks what the parser
  * promises about a successful result. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stddef.h>
 #include <stdint.h>

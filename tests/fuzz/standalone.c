@@ -1,6 +1,6 @@
 /* Replays files through a libFuzzer harness without libFuzzer, so make check runs every harness
  * over its corpus with any compiler.  Usage: regress_X FILE... */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  *   pam_driver --loop N        N authentications with a valid token, for valgrind
  *   pam_driver --mint DIR      write DIR/jwks.json, DIR/ccauth.conf and tokens (for the shell tests)
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>

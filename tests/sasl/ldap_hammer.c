@@ -6,7 +6,7 @@
  *
  *   ldap_hammer URI THREADS BINDS GOOD_TOKEN BAD_TOKEN DN
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <stdio.h>

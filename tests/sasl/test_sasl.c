@@ -7,7 +7,7 @@
  * the server (exact result codes), authzid escaping and proxy authorization, mech_avail without
  * an issuer, and that no log line or error text carries token text.
  */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +22,7 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h> /* sasl_callback_ft */
 
+#include "config.h"
 #include "testutil.h"
 
 #ifndef TOP_BUILDDIR

@@ -1,6 +1,6 @@
 /* common/b64url.c: RFC 4648 vectors for both alphabets, every rejection class, exhaustive
  * single-character and short-string sweeps, and round trips checked against OpenSSL's encoder. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

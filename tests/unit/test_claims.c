@@ -1,6 +1,6 @@
 /* The claims policy (validation-order.md steps 9-14, plus the iss check it repeats for
  * introspection results), one table row per case, each with the exact reason. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "json.h"
 #include "validate.h"
 

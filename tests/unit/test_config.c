@@ -1,6 +1,6 @@
 /* Configuration file: every key, defaults, a table of invalid files with their exact file:line,
  * file permission checks and lookups. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "error.h"
 #include "jwk.h"
 

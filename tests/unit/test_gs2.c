@@ -1,6 +1,6 @@
 /* OAUTHBEARER / XOAUTH2 codec: table-driven malformed messages with exact reasons, good
  * messages with exact fields, build/parse round trips, error JSON escaping. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

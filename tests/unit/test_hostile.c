@@ -5,7 +5,7 @@
  *
  * Tokens are minted with tests/testutil.c (EVP directly, independent of common/jws.c).  Time is a
  * fixed NOW passed to ccauth_validate, never the wall clock. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "config.h"
 #include "error.h"
 #include "jws.h"
 #include "testutil.h"

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "introspect.h"
 
 #define ISS  "https://as.example/t1"

@@ -1,7 +1,7 @@
 /* common/json.c: the strict reader.  Table-driven rejections (each with its status and the byte
  * offset named in the message), accepted documents of every type, the typed getters, and the
  * hostile shapes: deep nesting, huge strings, big objects, int64 edges. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* JWK import and JWKS sets: every key kind, every rejection with its exact status, skip rules,
  * find by kid/alg, pinned alg, file loading. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

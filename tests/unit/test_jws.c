@@ -1,5 +1,5 @@
 /* JWS compact parsing (exact status per rejection), routing, and verification per algorithm. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

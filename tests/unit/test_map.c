@@ -1,5 +1,5 @@
 /* Identity mapping: claim order, template, character set, length limits, wrong types. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "json.h"
 #include "map.h"
 

@@ -1,7 +1,7 @@
 /* Client-credentials grant, pure parts: form and Basic encoding (RFC 6749 §2.3.1), token and error
  * responses with exact statuses, cache keys, refresh timing with jitter bounds, private_key_jwt
  * assertions decoded and verified independently, and secret-file checks before any network I/O. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "b64url.h"
+#include "config.h"
 #include "jwks.h"
 #include "jws.h"
 #include "testutil.h"

@@ -1,6 +1,6 @@
 /* error, log and util: reason codes, the rejection split, bounded messages, log filtering,
  * fingerprints, checked string copies, constant-time comparison. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

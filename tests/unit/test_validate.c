@@ -1,7 +1,7 @@
 /* End to end through ccauth_validator_new: a config from ccauth_config_parse, JWKS files written
  * to a temp dir, tokens minted by testutil (independent of common/jws.c).  Routing by iss, issuer
  * restriction, key choice, the cache, and the identity handed out. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "testutil.h"
 #include "validate.h"
 

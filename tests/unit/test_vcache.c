@@ -1,7 +1,7 @@
 /* The validated-token cache in isolation.  The identity reference functions are replaced here by
  * counting ones (the core's validate.o is then not linked in), so every reference the cache takes
  * or drops is visible. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <pthread.h>
 #include <setjmp.h>

@@ -4,7 +4,7 @@
  * legacy encoding.  The only one in the files used here is rsa_signature_2048_sha256 tcId 8
  * (DigestInfo without the NULL parameter, "MissingNull"): ccauth (OpenSSL's strict PKCS#1
  * v1.5 check) rejects it, and the test pins that outcome so a change is noticed. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
