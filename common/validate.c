@@ -1,4 +1,4 @@
-/* Token validation: the issuer registry, the claims policy, the identity, and the glue that runs
+/* Token validation: the issuer registry, the claims policy, and the glue that runs
  * the checks in the order of validation-order.md (the first failing check decides the reason). */
 #include "autoconf.h"
 
@@ -14,6 +14,7 @@
 #include "config.h"
 #include "discovery.h"
 #include "http.h"
+#include "identity.h"
 #include "introspect.h"
 #include "keys.h"
 #include "util.h"
@@ -23,157 +24,6 @@
 #define TIME_MAX              INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 #define DEFAULT_CACHE_ENTRIES 4096
 #define HASH_SLOTS            16
-
-/* ---- identity: one allocation, the public struct followed by the aud pointers and the strings */
-
-struct identity_impl {
-	int refs; /* atomic */
-	struct ccauth_identity pub;
-};
-
-static struct identity_impl *impl_of(const struct ccauth_identity *id)
-{
-	return (struct identity_impl *)(void *)((char *)(uintptr_t)id - offsetof(struct identity_impl, pub));
-}
-
-const struct ccauth_identity *ccauth_identity_ref(const struct ccauth_identity *id)
-{
-	if (id != NULL)
-		__atomic_add_fetch(&impl_of(id)->refs, 1, __ATOMIC_RELAXED);
-	return id;
-}
-
-void ccauth_identity_release(const struct ccauth_identity *id)
-{
-	struct identity_impl *im;
-
-	if (id == NULL)
-		return;
-	im = impl_of(id);
-	if (__atomic_sub_fetch(&im->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		free(im);
-}
-
-/* The claims an identity copies, already type-checked by the policy. */
-struct claimset {
-	const struct ccauth_json *sub, *client_id, *azp, *jti, *scope, *scp, *aud;
-	int64_t exp, nbf, iat;
-	int has_nbf, has_iat;
-};
-
-struct packer {
-	char *p;
-};
-
-static const char *pack(struct packer *pk, const char *s, size_t len)
-{
-	char *d = pk->p;
-
-	memcpy(d, s, len);
-	d[len] = '\0';
-	pk->p += len + 1;
-	return d;
-}
-
-static const char *pack_json(struct packer *pk, const struct ccauth_json *v)
-{
-	return v != NULL ? pack(pk, v->str, v->len) : NULL;
-}
-
-static size_t json_strsize(const struct ccauth_json *v)
-{
-	return v != NULL ? v->len + 1 : 0;
-}
-
-/* scope as one string: "scope", else the "scp" array joined by spaces */
-static size_t scp_size(const struct ccauth_json *scp)
-{
-	size_t n = 0;
-
-	for (const struct ccauth_json *e = scp->child; e != NULL; e = e->next)
-		n += e->len + 1;
-	return n > 0 ? n : 1;
-}
-
-static const char *pack_scp(struct packer *pk, const struct ccauth_json *scp)
-{
-	char *d = pk->p, *q = d;
-
-	for (const struct ccauth_json *e = scp->child; e != NULL; e = e->next) {
-		if (q != d)
-			*q++ = ' ';
-		memcpy(q, e->str, e->len);
-		q += e->len;
-	}
-	*q = '\0';
-	pk->p = q + 1;
-	return d;
-}
-
-static enum ccauth_status identity_build(const struct ccauth_issuer_conf *ic, const char *iss, size_t isslen,
-                                         const struct claimset *cs, const char *user, const char *fpr,
-                                         enum ccauth_via via, const struct ccauth_identity **out,
-                                         struct ccauth_error *err)
-{
-	size_t naud = 0, size, userlen = strlen(user);
-	struct identity_impl *im;
-	struct ccauth_identity *id;
-	const char **aud;
-	struct packer pk;
-
-	if (cs->aud != NULL)
-		naud = cs->aud->type == CCAUTH_JSON_STRING ? 1 : cs->aud->count;
-	size = sizeof(*im) + (naud + 1) * sizeof(char *) + userlen + 1 + strlen(ic->name) + 1 + isslen + 1 +
-	       json_strsize(cs->sub) + json_strsize(cs->client_id) + json_strsize(cs->jti);
-	if (cs->scope != NULL)
-		size += json_strsize(cs->scope);
-	else if (cs->scp != NULL)
-		size += scp_size(cs->scp);
-	if (cs->aud != NULL && cs->aud->type == CCAUTH_JSON_STRING)
-		size += cs->aud->len + 1;
-	else if (cs->aud != NULL)
-		for (const struct ccauth_json *e = cs->aud->child; e != NULL; e = e->next)
-			size += e->len + 1;
-
-	im = malloc(size);
-	if (im == NULL)
-		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory building the identity");
-	im->refs = 1;
-	id = &im->pub;
-	aud = (const char **)(void *)(im + 1);
-	pk.p = (char *)(aud + naud + 1);
-
-	id->user = pack(&pk, user, userlen);
-	id->issuer_name = pack(&pk, ic->name, strlen(ic->name));
-	id->iss = pack(&pk, iss, isslen);
-	id->sub = pack_json(&pk, cs->sub);
-	id->client_id = pack_json(&pk, cs->client_id);
-	id->jti = pack_json(&pk, cs->jti);
-	if (cs->scope != NULL)
-		id->scope = pack_json(&pk, cs->scope);
-	else if (cs->scp != NULL)
-		id->scope = pack_scp(&pk, cs->scp);
-	else
-		id->scope = NULL;
-	if (cs->aud != NULL && cs->aud->type == CCAUTH_JSON_STRING) {
-		aud[0] = pack_json(&pk, cs->aud);
-	} else if (cs->aud != NULL) {
-		size_t i = 0;
-
-		for (const struct ccauth_json *e = cs->aud->child; e != NULL && i < naud; e = e->next)
-			aud[i++] = pack_json(&pk, e);
-		naud = i;
-	}
-	aud[naud] = NULL;
-	id->aud = aud;
-	id->naud = naud;
-	id->exp = cs->exp;
-	id->iat = cs->has_iat ? cs->iat : 0;
-	id->via = via;
-	memcpy(id->fpr, fpr, sizeof(id->fpr));
-	*out = id;
-	return CCAUTH_OK;
-}
 
 /* ---- claims policy (validation-order.md steps 9-14) */
 
@@ -212,7 +62,7 @@ static int array_of_strings(const struct ccauth_json *v)
 	return 1;
 }
 
-static enum ccauth_status claim_types(const struct ccauth_json *claims, struct claimset *cs, struct ccauth_error *err)
+static enum ccauth_status claim_types(const struct ccauth_json *claims, struct ccauth_claimset *cs, struct ccauth_error *err)
 {
 	static const char *const strs[] = {"sub", "client_id", "azp", "jti"};
 	const struct ccauth_json **slots[] = {&cs->sub, &cs->client_id, &cs->azp, &cs->jti};
@@ -299,7 +149,7 @@ static int scope_has(const char *scope, size_t len, const char *want)
 	return 0;
 }
 
-static int scopes_ok(const struct ccauth_issuer_conf *ic, const struct claimset *cs, const char **missing)
+static int scopes_ok(const struct ccauth_issuer_conf *ic, const struct ccauth_claimset *cs, const char **missing)
 {
 	for (size_t i = 0; i < ic->required_scope.n; i++) {
 		const char *want = ic->required_scope.v[i];
@@ -322,7 +172,7 @@ static int scopes_ok(const struct ccauth_issuer_conf *ic, const struct claimset 
 /* Steps 5 (iss, for introspection results) and 9-14.  check_typ is 0 only for introspection
  * results, which have no JWS header. */
 static enum ccauth_status claims_policy(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
-                                        const char *typ, int check_typ, int64_t now, int64_t skew, struct claimset *cs,
+                                        const char *typ, int check_typ, int64_t now, int64_t skew, struct ccauth_claimset *cs,
                                         struct ccauth_error *err)
 {
 	const struct ccauth_json *iss, *cid;
@@ -389,7 +239,7 @@ static enum ccauth_status claims_policy(const struct ccauth_issuer_conf *ic, con
 enum ccauth_status ccauth_validate_claims(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
                                           const char *typ, int64_t now, int64_t skew, struct ccauth_error *err)
 {
-	struct claimset cs;
+	struct ccauth_claimset cs;
 
 	return claims_policy(ic, claims, typ, 1, now, skew, &cs, err);
 }
@@ -702,7 +552,7 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 	const struct ccauth_jwk *key = NULL;
 	const struct ccauth_json *iss;
 	struct issuer_rt *rt;
-	struct claimset cs;
+	struct ccauth_claimset cs;
 	char user[CCAUTH_USER_MAX + 1];
 	enum ccauth_status st;
 
@@ -768,7 +618,7 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 			goto done;
 		*cacheable = 0;
 	}
-	st = identity_build(rt->ic, iss->str, iss->len, &cs, user, fpr, CCAUTH_VIA_JWT, out, err);
+	st = ccauth_identity_build(rt->ic->name, iss->str, iss->len, &cs, user, fpr, CCAUTH_VIA_JWT, out, err);
 done:
 	ccauth_jwks_unref(keys);
 	ccauth_jws_clear(&jws);
@@ -793,7 +643,7 @@ static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *
 		const struct ccauth_json *root, *iss;
 		char user[CCAUTH_USER_MAX + 1];
 		struct ccauth_error e = {0};
-		struct claimset cs;
+		struct ccauth_claimset cs;
 
 		if (!ccauth_introspect_enabled(ic))
 			continue;
@@ -815,7 +665,7 @@ static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *
 		iss = ccauth_json_get(root, "iss");
 		if ((st = claims_policy(ic, root, NULL, 0, now, v->skew, &cs, err)) == CCAUTH_OK &&
 		    (st = ccauth_map_identity(ic, root, user, err)) == CCAUTH_OK)
-			st = identity_build(ic, iss != NULL ? iss->str : ic->issuer,
+			st = ccauth_identity_build(ic->name, iss != NULL ? iss->str : ic->issuer,
 			                    iss != NULL ? iss->len : strlen(ic->issuer), &cs, user, fpr,
 			                    CCAUTH_VIA_INTROSPECTION, out, err);
 		ccauth_json_free(doc);

@@ -12,33 +12,11 @@
 
 #include "config.h"
 #include "error.h"
+#include "identity.h"
 #include "json.h"
 #include "jws.h"
 #include "log.h"
 #include "map.h"
-
-enum ccauth_via { CCAUTH_VIA_JWT, CCAUTH_VIA_INTROSPECTION };
-
-/* The result of a successful validation.  Immutable and reference counted: a cache hit hands out
- * the cached object.  Strings are NUL-terminated; absent claims are NULL. */
-struct ccauth_identity {
-	const char *user; /* mapped identity */
-	const char *issuer_name; /* [issuer NAME] */
-	const char *iss;
-	const char *sub;
-	const char *client_id;
-	const char *const *aud;
-	size_t naud;
-	const char *scope;
-	const char *jti;
-	int64_t exp;
-	int64_t iat; /* 0 when absent */
-	enum ccauth_via via;
-	char fpr[17]; /* token fingerprint: hex of SHA-256[0..8) */
-};
-
-void ccauth_identity_release(const struct ccauth_identity *id); /* NULL-safe */
-const struct ccauth_identity *ccauth_identity_ref(const struct ccauth_identity *id);
 
 /* Check the claims of an already-authenticated token against one issuer's policy:
  * iss exact; exp required (integer), now <= exp + skew; nbf/iat integers when present, nbf <= now + skew;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "validate.h"
+#include "identity.h"
 
 struct ccauth_vcache;
 
