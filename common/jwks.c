@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "jwks.h"
-#include "jws.h"
+#include "verifyctx.h"
 
 /* A kid is public, but it is still text from the network: log it only when it is short and
  * printable ASCII. */
@@ -44,6 +44,7 @@ enum ccauth_status ccauth_jwks_parse(const char *json, size_t len, const struct 
 	struct ccauth_json_doc *doc = NULL;
 	const struct ccauth_json *root, *keys, *k;
 	struct ccauth_jwks *set = NULL;
+	const EVP_MD *md_of[CCAUTH_ALG_COUNT];
 	enum ccauth_status st;
 	size_t idx;
 
@@ -82,6 +83,8 @@ enum ccauth_status ccauth_jwks_parse(const char *json, size_t len, const struct 
 			goto out;
 		}
 	}
+	for (int a = 0; a < CCAUTH_ALG_COUNT; a++)
+		md_of[a] = ccauth_jwks_md(set, (enum ccauth_alg)a);
 	for (k = keys->child, idx = 0; k != NULL; k = k->next, idx++) {
 		struct ccauth_error kerr = {0};
 		const char *kid = NULL;
@@ -100,7 +103,7 @@ enum ccauth_status ccauth_jwks_parse(const char *json, size_t len, const struct 
 			           printable_kid(kid, kidlen), kerr.msg);
 			continue;
 		}
-		ccauth_jws_prepare_key(set, &set->keys[set->nkeys]);
+		ccauth_verifyctx_prepare_key(&set->keys[set->nkeys], md_of);
 		set->nkeys++;
 	}
 	st = CCAUTH_OK;

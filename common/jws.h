@@ -46,13 +46,6 @@ void ccauth_jws_clear(struct ccauth_jws *jws); /* frees the documents; safe on a
 enum ccauth_status ccauth_jws_verify(const struct ccauth_jws *jws, const struct ccauth_jwks *set,
 				     const struct ccauth_jwk *key, struct ccauth_error *err);
 
-/* Prepare key for fast verification, once, when its set is loaded and before the key is shared:
- * attaches to key->pkey an empty table of verify contexts, one per algorithm the key allows with the
- * set's digest.  The first token of each algorithm builds its context (thread-safe); later tokens
- * copy it instead of setting up from scratch.  Best effort: a key left unprepared (no memory, or
- * never passed here) verifies the same way, only slower. */
-void ccauth_jws_prepare_key(const struct ccauth_jwks *set, struct ccauth_jwk *key);
-
 /* Lower-level signature check used by jws_verify, vectors and benchmarks. */
 enum ccauth_status ccauth_sig_verify(enum ccauth_alg alg, EVP_PKEY *pkey, const EVP_MD *md, const unsigned char *data,
 				     size_t datalen, const unsigned char *sig, size_t siglen, struct ccauth_error *err);
