@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "b64url.h"
+#include "client_auth.h"
 #include "config.h"
 #include "introspect.h"
-#include "token.h"
+#include "sbuf.h"
+#include "token_response.h"
 #include "util.h"
 
 #define TIME_MAX INT64_C(253402300799)
@@ -245,7 +247,7 @@ static char *request_body(const char *token, size_t len, const struct ccauth_cli
 	if (enc == NULL)
 		return NULL;
 	memcpy(enc, "token=", 7);
-	if (ccauth_token_form_append(&enc, &enclen, token, len) != 0)
+	if (ccauth_form_append(&enc, &enclen, token, len) != 0)
 		return NULL;
 	n = enclen + sizeof(HINT) - 1 + (auth->formlen > 0 ? auth->formlen + 1 : 0);
 	if ((form = malloc(n + 1)) != NULL) {

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "jwks.h"
 #include "jws.h"
+#include "sbuf.h"
 #include "testutil.h"
 #include "token.h"
 #include "util.h"
@@ -32,16 +33,16 @@ static void test_form_append(void **state)
 	const char in[] = "a b:c%d+e/\xc3\xa9~-._&=";
 
 	(void)state;
-	assert_int_equal(ccauth_token_form_append(&buf, &len, in, sizeof(in) - 1), 0);
+	assert_int_equal(ccauth_form_append(&buf, &len, in, sizeof(in) - 1), 0);
 	assert_string_equal(buf, "a%20b%3Ac%25d%2Be%2F%C3%A9~-._%26%3D");
 	assert_int_equal(len, strlen(buf));
-	assert_int_equal(ccauth_token_form_append(&buf, &len, "\x01Z", 2), 0);
+	assert_int_equal(ccauth_form_append(&buf, &len, "\x01Z", 2), 0);
 	assert_string_equal(buf, "a%20b%3Ac%25d%2Be%2F%C3%A9~-._%26%3D%01Z");
 	assert_int_equal(len, strlen(buf));
 	free(buf);
 	buf = NULL;
 	len = 0;
-	assert_int_equal(ccauth_token_form_append(&buf, &len, "", 0), 0);
+	assert_int_equal(ccauth_form_append(&buf, &len, "", 0), 0);
 	assert_string_equal(buf, "");
 	free(buf);
 }

@@ -1,0 +1,206 @@
+/* token_response: the token endpoint's answers - a token response parsed strictly, an error
+ * answer sanitised so that it never quotes our credentials - and token lifetimes. */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "json.h"
+#include "jws.h"
+#include "token_response.h"
+#include "util.h"
+
+#define ERRCODE_MAX 64
+
+void ccauth_token_free(struct ccauth_token *tok)
+{
+	if (tok == NULL)
+		return;
+	if (tok->access_token != NULL)
+		ccauth_free_secret(tok->access_token, tok->len + 1);
+	free(tok->scope);
+	free(tok);
+}
+
+/* RFC 6749 scope: scope-tokens of %x21 / %x23-5B / %x5D-7E separated by spaces. */
+int ccauth_token_scope_chars_ok(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+int64_t ccauth_token_usable_until(int64_t issued, int64_t expires)
+{
+	int64_t life = expires - issued, margin = life / 10;
+
+	if (margin > CCAUTH_TOKEN_SAFETY)
+		margin = CCAUTH_TOKEN_SAFETY;
+	if (margin < 1)
+		margin = 1;
+	return expires - margin;
+}
+
+int64_t ccauth_token_refresh_time(int64_t issued, int64_t lifetime, double refresh_at, uint32_t rnd)
+{
+	int64_t r, jitter, until = ccauth_token_usable_until(issued, issued + lifetime);
+
+	if (!(refresh_at > 0.0 && refresh_at <= 1.0))
+		refresh_at = 0.8;
+	r = issued + (int64_t)((double)lifetime * refresh_at);
+	jitter = (int64_t)((double)lifetime * CCAUTH_TOKEN_JITTER);
+	r -= (int64_t)(rnd % (uint64_t)(jitter + 1));
+	if (r > until)
+		r = until;
+	if (r < issued)
+		r = issued;
+	return r;
+}
+
+/* ---- responses ---- */
+
+enum ccauth_status ccauth_token_parse_response(const char *body, size_t len, int64_t now, double refresh_at,
+                                               uint32_t rnd, const struct ccauth_log *log, struct ccauth_token **out,
+                                               struct ccauth_error *err)
+{
+	struct ccauth_json_doc *doc = NULL;
+	const struct ccauth_json *root;
+	const char *at = NULL, *tt = NULL, *sc = NULL;
+	size_t atlen = 0, ttlen = 0, sclen = 0;
+	int64_t life = 0;
+	int has_at = 0, has_tt = 0, has_sc = 0, has_exp = 0;
+	struct ccauth_token *tok;
+	struct ccauth_error jerr;
+	enum ccauth_status st;
+
+	*out = NULL;
+	if (ccauth_json_parse(body, len, CCAUTH_HTTP_MAX_BODY, CCAUTH_JSON_MAX_DEPTH, &doc, &jerr) != CCAUTH_OK)
+		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "token response: not strict JSON (%s)", jerr.msg);
+	root = ccauth_json_root(doc);
+	st = CCAUTH_E_UNAVAILABLE;
+	if (root->type != CCAUTH_JSON_OBJECT) {
+		ccauth_error_set(err, st, "token response: not a JSON object");
+	} else if (ccauth_json_get_string(root, "access_token", &at, &atlen, &has_at) != CCAUTH_OK || !has_at) {
+		ccauth_error_set(err, st, "token response: access_token missing or not a string");
+	} else if (atlen == 0 || atlen > CCAUTH_TOKEN_MAX || !ccauth_token_chars_ok(at, atlen)) {
+		ccauth_error_set(err, st, "token response: access_token empty, longer than %d or not printable",
+		                 CCAUTH_TOKEN_MAX);
+	} else if (ccauth_json_get_string(root, "token_type", &tt, &ttlen, &has_tt) != CCAUTH_OK || !has_tt) {
+		ccauth_error_set(err, st, "token response: token_type missing or not a string");
+	} else if (ttlen != 6 || strncasecmp(tt, "Bearer", 6) != 0) {
+		ccauth_error_set(err, st, "token response: token_type is not Bearer");
+	} else if (ccauth_json_get_int(root, "expires_in", 1, CCAUTH_TOKEN_MAX_LIFETIME, &life, &has_exp) !=
+	           CCAUTH_OK) {
+		ccauth_error_set(err, st, "token response: expires_in not an integer in 1..%d",
+		                 CCAUTH_TOKEN_MAX_LIFETIME);
+	} else if (ccauth_json_get_string(root, "scope", &sc, &sclen, &has_sc) != CCAUTH_OK ||
+	           (has_sc && (sclen > CCAUTH_TOKEN_MAX || !ccauth_token_scope_chars_ok(sc, sclen)))) {
+		ccauth_error_set(err, st, "token response: scope not a valid scope string");
+	} else {
+		st = CCAUTH_OK;
+	}
+	if (st != CCAUTH_OK) {
+		ccauth_json_free(doc);
+		return st;
+	}
+	if (!has_exp) {
+		life = CCAUTH_TOKEN_DEFAULT_LIFETIME;
+		ccauth_log(log, LOG_DEBUG, "token response without expires_in: assuming %d s",
+		           CCAUTH_TOKEN_DEFAULT_LIFETIME);
+	}
+	if ((tok = calloc(1, sizeof(*tok))) != NULL)
+		tok->len = atlen; /* before any free: ccauth_token_free wipes len + 1 bytes */
+	if (tok == NULL || (tok->access_token = ccauth_strndup_checked(at, atlen)) == NULL ||
+	    (has_sc && (tok->scope = ccauth_strndup_checked(sc, sclen)) == NULL)) {
+		ccauth_token_free(tok);
+		ccauth_json_free(doc); /* the arena holds the token: json.c wipes its arena */
+		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+	}
+	ccauth_json_free(doc);
+	tok->issued = now;
+	tok->expires = now + life;
+	tok->refresh = ccauth_token_refresh_time(now, life, refresh_at, rnd);
+	tok->from = CCAUTH_TOKEN_FROM_NETWORK;
+	*out = tok;
+	return CCAUTH_OK;
+}
+
+/* Printable ASCII only, at most max characters ("..." appended when cut). */
+static void sanitize(const char *in, size_t len, char *out, size_t max)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o < max; i++)
+		out[o++] = (in[i] >= 0x20 && in[i] <= 0x7e) ? in[i] : '?';
+	if (len > max) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static int contains(const char *hay, size_t hl, const char *needle, size_t nl)
+{
+	return needle != NULL && nl > 0 && memmem(hay, hl, needle, nl) != NULL;
+}
+
+static int contains_any(const char *hay, size_t hl, const struct ccauth_avoid *avoid, size_t navoid)
+{
+	for (size_t i = 0; i < navoid; i++)
+		if (contains(hay, hl, avoid[i].p, avoid[i].len))
+			return 1;
+	return 0;
+}
+
+enum ccauth_status ccauth_token_parse_error(long status, const char *body, size_t len, const char *avoid,
+                                            size_t avoidlen, struct ccauth_error *err)
+{
+	struct ccauth_avoid a = {avoid, avoidlen};
+
+	return ccauth_token_parse_error_avoiding(status, body, len, &a, 1, err);
+}
+
+enum ccauth_status ccauth_token_parse_error_avoiding(long status, const char *body, size_t len,
+                                                     const struct ccauth_avoid *avoid, size_t navoid,
+                                                     struct ccauth_error *err)
+{
+	struct ccauth_json_doc *doc = NULL;
+	const struct ccauth_json *root;
+	const char *code = NULL, *desc = NULL;
+	size_t codelen = 0, desclen = 0;
+	int has_code = 0, has_desc = 0;
+	char c[ERRCODE_MAX + 4], d[CCAUTH_TOKEN_DESC_MAX + 4];
+
+	if (body == NULL ||
+	    ccauth_json_parse(body, len, CCAUTH_HTTP_MAX_BODY, CCAUTH_JSON_MAX_DEPTH, &doc, NULL) != CCAUTH_OK)
+		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "AS answered HTTP %ld without a JSON error", status);
+	root = ccauth_json_root(doc);
+	if (root->type != CCAUTH_JSON_OBJECT ||
+	    ccauth_json_get_string(root, "error", &code, &codelen, &has_code) != CCAUTH_OK || !has_code ||
+	    codelen == 0) {
+		ccauth_json_free(doc);
+		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "AS answered HTTP %ld without an OAuth error code",
+		                        status);
+	}
+	if (ccauth_json_get_string(root, "error_description", &desc, &desclen, &has_desc) != CCAUTH_OK)
+		has_desc = 0;
+	sanitize(code, codelen, c, ERRCODE_MAX);
+	if (contains_any(code, codelen, avoid, navoid))
+		ccauth_strlcpy(c, "(withheld)", sizeof(c));
+	if (has_desc && desclen > 0) {
+		sanitize(desc, desclen, d, CCAUTH_TOKEN_DESC_MAX);
+		/* never repeat what we sent, even if the AS does */
+		if (contains_any(desc, desclen, avoid, navoid) || contains_any(d, strlen(d), avoid, navoid))
+			ccauth_strlcpy(d, "description withheld: it quotes our credentials", sizeof(d));
+		ccauth_error_set(err, CCAUTH_E_DENIED, "AS refused: %s (%s)", c, d);
+	} else {
+		ccauth_error_set(err, CCAUTH_E_DENIED, "AS refused: %s (HTTP %ld)", c, status);
+	}
+	ccauth_json_free(doc);
+	return CCAUTH_E_DENIED;
+}
