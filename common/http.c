@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "sbuf.h"
 #include "util.h"
 
 #define POOL_MAX        4
@@ -263,8 +264,8 @@ out:
 
 struct xfer {
 	struct ccauth_http_response *resp;
-	char *buf;
-	size_t len, cap, max;
+	struct ccauth_sbuf body; /* may hold a token: wiped */
+	size_t max;
 	int too_big;
 	int nomem;
 };
@@ -274,33 +275,15 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 	struct xfer *x = ud;
 	size_t k = size * n;
 
-	if (k > x->max - x->len) {
+	if (k > x->max - x->body.len) {
 		x->too_big = 1;
 		return 0;
 	}
-	if (x->len + k + 1 > x->cap) {
-		size_t cap = x->cap ? x->cap : 4096;
-		char *nb;
-
-		while (cap < x->len + k + 1)
-			cap *= 2;
-		if (cap > x->max + 1)
-			cap = x->max + 1;
-		/* no realloc: the old buffer may hold a token and is wiped */
-		nb = malloc(cap);
-		if (nb == NULL) {
-			x->nomem = 1;
-			return 0;
-		}
-		if (x->len > 0)
-			memcpy(nb, x->buf, x->len);
-		ccauth_free_secret(x->buf, x->cap);
-		x->buf = nb;
-		x->cap = cap;
+	ccauth_sbuf_add(&x->body, p, k);
+	if (x->body.failed) {
+		x->nomem = 1;
+		return 0;
 	}
-	memcpy(x->buf + x->len, p, k);
-	x->len += k;
-	x->buf[x->len] = '\0';
 	return k;
 }
 
@@ -504,6 +487,7 @@ static enum ccauth_status request(struct ccauth_http *h, const char *url, const 
 	memset(&x, 0, sizeof(x));
 	x.resp = resp;
 	x.max = h->max_body;
+	x.body.max = h->max_body;
 
 	owner = getpid();
 	c = handle_get(h);
@@ -606,16 +590,16 @@ static enum ccauth_status request(struct ccauth_http *h, const char *url, const 
 	} else {
 		st = CCAUTH_OK;
 	}
-	if ((st == CCAUTH_OK || st == CCAUTH_E_DENIED) && x.buf == NULL) {
+	if ((st == CCAUTH_OK || st == CCAUTH_E_DENIED) && x.body.p == NULL) {
 		/* an empty body: still a valid NUL-terminated string for the caller */
-		if ((x.buf = calloc(1, 1)) == NULL)
+		ccauth_sbuf_add(&x.body, "", 0);
+		if (x.body.failed)
 			st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
-		x.cap = 1;
 	}
 	if (st == CCAUTH_OK || st == CCAUTH_E_DENIED) {
-		resp->body = x.buf;
-		resp->len = x.len;
-		x.buf = NULL;
+		resp->body = x.body.p;
+		resp->len = x.body.len;
+		x.body.p = NULL;
 	}
 	goto done;
 
@@ -628,7 +612,7 @@ done:
 	/* the handle must not keep pointers to our stack or the caller's buffers */
 	handle_put(h, c, owner);
 	wipe_slist(hdrs);
-	ccauth_free_secret(x.buf, x.cap);
+	ccauth_sbuf_wipe(&x.body);
 	return st;
 }
 

@@ -20,7 +20,7 @@ void ccauth_sbuf_add(struct ccauth_sbuf *b, const char *s, size_t n)
 {
 	if (b->failed)
 		return;
-	if (n > SIZE_MAX / 4 - b->len) {
+	if (n > SIZE_MAX / 4 - b->len || (b->max != 0 && n > b->max - b->len)) {
 		ccauth_sbuf_wipe(b);
 		b->failed = 1;
 		return;
@@ -31,6 +31,8 @@ void ccauth_sbuf_add(struct ccauth_sbuf *b, const char *s, size_t n)
 
 		while (nc < b->len + n + 1)
 			nc *= 2;
+		if (b->max != 0 && nc > b->max + 1)
+			nc = b->max + 1;
 		if ((nb = calloc(1, nc)) == NULL) {
 			ccauth_sbuf_wipe(b);
 			b->failed = 1;
