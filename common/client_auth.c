@@ -445,7 +445,7 @@ enum ccauth_status ccauth_token_client_auth(const struct ccauth_client_conf *cli
 		ccauth_sbuf_param(&b, "client_assertion", assertion, strlen(assertion));
 		break;
 	case CCAUTH_AUTH_TLS_CLIENT_AUTH:
-		if ((st = ccauth_config_check_secret_file(client->tls_key_file, err)) != CCAUTH_OK)
+		if ((st = ccauth_credfile_check_secret(client->tls_key_file, err)) != CCAUTH_OK)
 			break;
 		out->cred.tls_cert_file = client->tls_cert_file;
 		out->cred.tls_key_file = client->tls_key_file;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "credfile.h"
 #include "jwk.h"
 #include "util.h"
 
@@ -339,26 +340,11 @@ static int algs_parse(const char *v, unsigned *out)
 static enum ccauth_status check_secret(const char *path, int missing_ok, struct ccauth_error *err, const char *pfx,
                                        int line)
 {
-	struct stat st;
-	const char *what = NULL;
+	const char *what = ccauth_credfile_secret_problem(path, missing_ok);
 
-	if (stat(path, &st) != 0) {
-		if (errno == ENOENT && missing_ok)
-			return CCAUTH_OK;
-		what = errno == ENOENT ? "does not exist" : "cannot be examined";
-	} else if (!S_ISREG(st.st_mode)) {
-		what = "is not a regular file";
-	} else if ((st.st_mode & 077) != 0) {
-		what = "is readable by group or others";
-	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		/* another user could change it, or read it: it is not ours to prove ourselves with */
-		what = "is owned by another user (not root or the current user)";
-	}
 	if (what == NULL)
 		return CCAUTH_OK;
-	if (pfx != NULL)
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s:%d: secret file %.96s %s", pfx, line, path, what);
-	return ccauth_error_set(err, CCAUTH_E_CONFIG, "secret file %.96s %s", path, what);
+	return ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s:%d: secret file %.96s %s", pfx, line, path, what);
 }
 
 /* Trust anchors (ca_file, ca_path): the rule of the config file and of jwks_file - whoever may
@@ -373,19 +359,12 @@ static enum ccauth_status check_trust(struct parser *p, const char *key, const c
 	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
 		return ccauth_error_set(p->err, CCAUTH_E_CONFIG, "%.128s:%d: %s %.96s is not a %s", p->name, p->line,
 		                        key, path, dir ? "directory" : "regular file");
-	if ((st.st_mode & 022) != 0 || (st.st_uid != 0 && st.st_uid != geteuid()))
+	if (!ccauth_credfile_is_trusted(&st))
 		return ccauth_error_set(p->err, CCAUTH_E_CONFIG,
 		                        "%.128s:%d: %s %.96s is writable by group or others, or not owned by root or "
 		                        "the current user",
 		                        p->name, p->line, key, path);
 	return CCAUTH_OK;
-}
-
-enum ccauth_status ccauth_config_check_secret_file(const char *path, struct ccauth_error *err)
-{
-	if (path == NULL || *path == '\0')
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "no secret file configured");
-	return check_secret(path, 0, err, NULL, 0);
 }
 
 /* Store one value (v, NUL-terminated, trimmed) for key k into the struct at base. */
@@ -833,7 +812,7 @@ enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **o
 	char *buf = NULL;
 	size_t len = 0;
 	enum ccauth_status rc;
-	int fd;
+	int fd, e;
 
 	if (out == NULL)
 		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "ccauth_config_load: no output");
@@ -855,7 +834,7 @@ enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **o
 		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: writable by group or others", path);
 		goto out;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+	if (!ccauth_credfile_owner_ok(&st)) {
 		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: owned by uid %lu, not root or the current user",
 		                      path, (unsigned long)st.st_uid);
 		goto out;
@@ -865,17 +844,9 @@ enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **o
 		goto out;
 	}
 	/* Read one byte past the limit so the parser sees (and reports) an oversized file. */
-	while (len < CCAUTH_CONFIG_MAX_BYTES + 1) {
-		ssize_t n = read(fd, buf + len, CCAUTH_CONFIG_MAX_BYTES + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot read: %s", path, errno_text(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
+	if ((e = ccauth_credfile_read_fd(fd, buf, CCAUTH_CONFIG_MAX_BYTES, &len)) != 0) {
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot read: %s", path, errno_text(e));
+		goto out;
 	}
 	rc = ccauth_config_parse(buf, len, path, out, err);
 out:

@@ -108,8 +108,4 @@ const struct ccauth_issuer_conf *ccauth_config_issuer_by_iss(const struct ccauth
 /* Path of the config file to use: explicit, else $CCAUTH_CONF, else the default. */
 const char *ccauth_config_default_path(const char *explicit_path);
 
-/* Check that a secret file is a regular file not readable by group/others and owned by root or the
- * effective uid.  Used at load and again before reading. */
-enum ccauth_status ccauth_config_check_secret_file(const char *path, struct ccauth_error *err);
-
 #endif

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "credfile.h"
 #include "jwks.h"
 #include "verifyctx.h"
 
@@ -138,7 +139,7 @@ enum ccauth_status ccauth_jwks_load_file(const char *path, const struct ccauth_l
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "JWKS file %s is not a regular file", path);
 	}
 	/* the keys we trust: the same rule as for the config file */
-	if ((sb.st_mode & 022) != 0 || (sb.st_uid != 0 && sb.st_uid != geteuid())) {
+	if (!ccauth_credfile_is_trusted(&sb)) {
 		close(fd);
 		return ccauth_error_set(err, CCAUTH_E_CONFIG,
 		                        "JWKS file %s is writable by group or others, or not owned by root or us",
@@ -155,21 +156,10 @@ enum ccauth_status ccauth_jwks_load_file(const char *path, const struct ccauth_l
 		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
 	}
 	/* read to the cap + 1 regardless of st_size: the file may grow between fstat and read */
-	for (;;) {
-		ssize_t n = read(fd, buf + len, CCAUTH_JWKS_MAX_BYTES + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			e = errno;
-			close(fd);
-			free(buf);
-			return ccauth_error_set(err, CCAUTH_E_CONFIG, "cannot read JWKS file %s (errno %d)", path, e);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > CCAUTH_JWKS_MAX_BYTES)
-			break;
+	if ((e = ccauth_credfile_read_fd(fd, buf, CCAUTH_JWKS_MAX_BYTES, &len)) != 0) {
+		close(fd);
+		free(buf);
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "cannot read JWKS file %s (errno %d)", path, e);
 	}
 	close(fd);
 	if (len > CCAUTH_JWKS_MAX_BYTES) {

@@ -12,6 +12,7 @@
 
 #include "client_auth.h"
 #include "config.h"
+#include "credfile.h"
 #include "sbuf.h"
 #include "token.h"
 #include "token_cache.h"
@@ -112,7 +113,7 @@ static enum ccauth_status fetch(struct ccauth_tokens *t, const struct ccauth_cli
 		st = ccauth_token_form(client, NULL, 0, assertion, &form, &formlen, err);
 		break;
 	case CCAUTH_AUTH_TLS_CLIENT_AUTH:
-		if ((st = ccauth_config_check_secret_file(client->tls_key_file, err)) != CCAUTH_OK)
+		if ((st = ccauth_credfile_check_secret(client->tls_key_file, err)) != CCAUTH_OK)
 			goto out;
 		cred.tls_cert_file = client->tls_cert_file;
 		cred.tls_key_file = client->tls_key_file;

@@ -23,6 +23,7 @@
 #include "cache.h"
 #include "commands.h"
 #include "config.h"
+#include "credfile.h"
 #include "discovery.h"
 #include "http.h"
 #include "jwks.h"
@@ -119,7 +120,7 @@ static void check_file(struct checker *c, const char *what, const char *path, in
 		finding(c, FAIL, "%s %s: cannot stat it (errno %d)", what, path, errno);
 		return;
 	}
-	if (secret && ccauth_config_check_secret_file(path, &err) != CCAUTH_OK) {
+	if (secret && ccauth_credfile_check_secret(path, &err) != CCAUTH_OK) {
 		finding(c, FAIL, "%s %s: %s", what, path, err.msg);
 		return;
 	}

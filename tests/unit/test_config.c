@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "credfile.h"
 #include "error.h"
 #include "jwk.h"
 
@@ -549,31 +550,31 @@ static void test_file_permissions(void **state)
 	assert_true(strncmp(err.msg + strlen(conf), ":5: secret file ", 16) == 0);
 	assert_non_null(strstr(err.msg, "is readable by group or others"));
 	assert_null(strstr(err.msg, "s3cret"));
-	assert_int_equal(ccauth_config_check_secret_file(secret, &err), CCAUTH_E_CONFIG);
+	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_E_CONFIG);
 	assert_int_equal(chmod(secret, 0604), 0);
 	assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
 	assert_int_equal(chmod(secret, 0600), 0);
 	assert_int_equal(load(conf, &err), CCAUTH_OK);
-	assert_int_equal(ccauth_config_check_secret_file(secret, &err), CCAUTH_OK);
+	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_OK);
 	assert_int_equal(chmod(secret, 0400), 0);
-	assert_int_equal(ccauth_config_check_secret_file(secret, &err), CCAUTH_OK);
+	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_OK);
 	/* 0600 but another user's: refused at load and directly; root's is fine */
 	if (geteuid() == 0) {
 		assert_int_equal(chown(secret, 12345, 12345), 0);
 		assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
 		assert_true(strncmp(err.msg + strlen(conf), ":5: secret file ", 16) == 0);
 		assert_non_null(strstr(err.msg, "is owned by another user"));
-		assert_int_equal(ccauth_config_check_secret_file(secret, &err), CCAUTH_E_CONFIG);
+		assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_E_CONFIG);
 		assert_non_null(strstr(err.msg, "is owned by another user"));
 		assert_int_equal(chown(secret, 0, 0), 0);
-		assert_int_equal(ccauth_config_check_secret_file(secret, &err), CCAUTH_OK);
+		assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_OK);
 	}
 	assert_int_equal(unlink(secret), 0);
 	assert_int_equal(load(conf, &err), CCAUTH_OK);
-	assert_int_equal(ccauth_config_check_secret_file(secret, &err), CCAUTH_E_CONFIG);
-	assert_int_equal(ccauth_config_check_secret_file(dir, &err), CCAUTH_E_CONFIG);
+	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_E_CONFIG);
+	assert_int_equal(ccauth_credfile_check_secret(dir, &err), CCAUTH_E_CONFIG);
 	assert_non_null(strstr(err.msg, "not a regular file"));
-	assert_int_equal(ccauth_config_check_secret_file(NULL, &err), CCAUTH_E_CONFIG);
+	assert_int_equal(ccauth_credfile_check_secret(NULL, &err), CCAUTH_E_CONFIG);
 	unlink(conf);
 	free(conf);
 	free(text);
