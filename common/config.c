@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_value.h"
 #include "credfile.h"
 #include "jwk.h"
 #include "util.h"
@@ -160,183 +161,6 @@ static int name_ok(const char *s, size_t len)
 	return 1;
 }
 
-/* ---- value parsers ---- */
-
-static int parse_int(const char *v, int min, int max, int *out)
-{
-	char *end;
-	long n;
-
-	if (!((v[0] >= '0' && v[0] <= '9') || (v[0] == '-' && v[1] >= '0' && v[1] <= '9')))
-		return -1;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n < min || n > max)
-		return -1;
-	*out = (int)n;
-	return 0;
-}
-
-/* digits ['.' digits], locale-independent, in (0,1]. */
-static int parse_fraction(const char *v, double *out)
-{
-	double ip = 0, fp = 0, scale = 1;
-	size_t nd = 0, nf = 0;
-	const char *s = v;
-
-	for (; *s >= '0' && *s <= '9'; s++, nd++) {
-		if (nd >= 9)
-			return -1;
-		ip = ip * 10 + (*s - '0');
-	}
-	if (nd == 0)
-		return -1;
-	if (*s == '.') {
-		for (s++; *s >= '0' && *s <= '9'; s++, nf++) {
-			if (nf >= 9)
-				return -1;
-			fp = fp * 10 + (*s - '0');
-			scale *= 10;
-		}
-		if (nf == 0)
-			return -1;
-	}
-	if (*s != '\0')
-		return -1;
-	ip += fp / scale;
-	if (!(ip > 0.0 && ip <= 1.0))
-		return -1;
-	*out = ip;
-	return 0;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-	static const char *const yes[] = {"yes", "true", "1", "on"};
-	static const char *const no[] = {"no", "false", "0", "off"};
-
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcmp(v, yes[i]) == 0)
-			return *out = 1, 0;
-		if (strcmp(v, no[i]) == 0)
-			return *out = 0, 0;
-	}
-	return -1;
-}
-
-/* Absolute https URL with a non-empty host, no whitespace, control characters or fragment. */
-static int url_rest_ok(const char *v, size_t skip)
-{
-	const char *h = v + skip;
-	size_t hl = strcspn(h, "/?");
-
-	if (hl == 0)
-		return 0;
-	for (const char *s = v; *s; s++)
-		if ((unsigned char)*s <= 0x20 || *s == 0x7f || *s == '#')
-			return 0;
-	return 1;
-}
-
-static int https_url_ok(const char *v)
-{
-	return strncmp(v, "https://", 8) == 0 && url_rest_ok(v, 8);
-}
-
-static int proxy_ok(const char *v)
-{
-	static const char *const schemes[] = {"http://",    "https://",  "socks4://",
-	                                      "socks4a://", "socks5://", "socks5h://"};
-
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		size_t n = strlen(schemes[i]);
-		if (strncmp(v, schemes[i], n) == 0)
-			return url_rest_ok(v, n);
-	}
-	return 0;
-}
-
-/* Same rule as ccauth_map_template_ok (map.c): at most one %s; '%' only in %s and %%.  Kept
- * here so the config does not depend on map.c. */
-static int template_ok(const char *t)
-{
-	int n = 0;
-
-	if (*t == '\0')
-		return 0;
-	for (; *t; t++) {
-		if (*t != '%')
-			continue;
-		t++;
-		if (*t == '%')
-			continue;
-		if (*t == 's' && n++ == 0)
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
-static void strlist_clear(struct ccauth_strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-/* Split v on spaces/tabs into l (which is empty). Returns 0, or -1 on ENOMEM (l stays valid). */
-static int split_list(const char *v, struct ccauth_strlist *l)
-{
-	size_t cap = 0;
-
-	while (*v) {
-		size_t n;
-		while (is_ws(*v))
-			v++;
-		n = strcspn(v, " \t");
-		if (n == 0)
-			break;
-		if (l->n == cap) {
-			size_t nc = cap ? cap * 2 : 4;
-			char **nv = realloc(l->v, nc * sizeof(*nv));
-			if (nv == NULL)
-				return -1;
-			l->v = nv;
-			cap = nc;
-		}
-		if ((l->v[l->n] = ccauth_strndup_checked(v, n)) == NULL)
-			return -1;
-		l->n++;
-		v += n;
-	}
-	return 0;
-}
-
-static int algs_parse(const char *v, unsigned *out)
-{
-	unsigned mask = 0;
-
-	while (*v) {
-		size_t n;
-		int a;
-		while (is_ws(*v))
-			v++;
-		n = strcspn(v, " \t");
-		if (n == 0)
-			break;
-		if ((a = ccauth_alg_from_name(v, n)) < 0)
-			return -1;
-		mask |= CCAUTH_ALG_BIT(a);
-		v += n;
-	}
-	if (mask == 0)
-		return -1;
-	*out = mask;
-	return 0;
-}
-
 static enum ccauth_status check_secret(const char *path, int missing_ok, struct ccauth_error *err, const char *pfx,
                                        int line)
 {
@@ -376,17 +200,17 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 
 	switch (k->type) {
 	case V_INT:
-		if (parse_int(v, k->min, k->max, &iv) != 0)
+		if (ccauth_config_parse_int(v, k->min, k->max, &iv) != 0)
 			return perr(p, "bad value: expected an integer in range");
 		*(int *)(void *)field = iv;
 		return CCAUTH_OK;
 	case V_BOOL:
-		if (parse_bool(v, &iv) != 0)
+		if (ccauth_config_parse_bool(v, &iv) != 0)
 			return perr(p, "bad value: expected yes or no");
 		*(int *)(void *)field = iv;
 		return CCAUTH_OK;
 	case V_FRACTION:
-		if (parse_fraction(v, (double *)(void *)field) != 0)
+		if (ccauth_config_parse_fraction(v, (double *)(void *)field) != 0)
 			return perr(p, "bad value: expected a decimal in (0,1]");
 		return CCAUTH_OK;
 	case V_AUTH: {
@@ -414,13 +238,13 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 		return CCAUTH_OK;
 	}
 	case V_ALGS:
-		if (algs_parse(v, (unsigned *)(void *)field) != 0)
+		if (ccauth_config_parse_algs(v, (unsigned *)(void *)field) != 0)
 			return perr(p, "bad value: unknown or forbidden algorithm");
 		return CCAUTH_OK;
 	case V_LIST:
 	case V_LIST1: {
 		struct ccauth_strlist *l = (struct ccauth_strlist *)(void *)field;
-		if (split_list(v, l) != 0)
+		if (ccauth_strlist_split(v, l) != 0)
 			return pnomem(p);
 		if (k->type == V_LIST1 && l->n == 0)
 			return perr(p, "bad value: empty list");
@@ -442,11 +266,11 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 			return pnomem(p);
 		return CCAUTH_OK;
 	case V_URL:
-		if (*v != '\0' && !https_url_ok(v))
+		if (*v != '\0' && !ccauth_config_https_url_ok(v))
 			return perr(p, "bad value: expected an https:// URL without fragment");
 		break;
 	case V_PROXY:
-		if (*v != '\0' && strcmp(v, "env") != 0 && !proxy_ok(v))
+		if (*v != '\0' && strcmp(v, "env") != 0 && !ccauth_config_proxy_ok(v))
 			return perr(p, "bad value: expected nothing, env or a proxy URL");
 		break;
 	case V_NAME:
@@ -454,7 +278,7 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 			return perr(p, "bad value: not a section name");
 		break;
 	case V_TEMPLATE:
-		if (!template_ok(v))
+		if (!ccauth_config_template_ok(v))
 			return perr(p, "bad value: template allows one %s and %% only");
 		break;
 	}
@@ -879,10 +703,10 @@ static void issuer_clear(struct ccauth_issuer_conf *ic)
 	free(ic->jwks_file);
 	free(ic->introspection_endpoint);
 	free(ic->introspection_client);
-	strlist_clear(&ic->audience);
-	strlist_clear(&ic->required_scope);
-	strlist_clear(&ic->allowed_client_ids);
-	strlist_clear(&ic->username_claim);
+	ccauth_strlist_clear(&ic->audience);
+	ccauth_strlist_clear(&ic->required_scope);
+	ccauth_strlist_clear(&ic->allowed_client_ids);
+	ccauth_strlist_clear(&ic->username_claim);
 	free(ic->username_template);
 }
 
