@@ -410,3 +410,27 @@ enum ccauth_status ccauth_discovery_get(struct ccauth_discovery *d, const char *
 	}
 	return st;
 }
+
+enum ccauth_status ccauth_discovery_endpoint(struct ccauth_discovery *d, const char *issuer, const char *configured,
+                                             enum ccauth_endpoint which, char **out, struct ccauth_error *err)
+{
+	struct ccauth_metadata *md = NULL;
+	const char *url = configured;
+	enum ccauth_status st;
+
+	*out = NULL;
+	if (url == NULL) {
+		if ((st = ccauth_discovery_get(d, issuer, &md, err)) != CCAUTH_OK)
+			return st;
+		url = which == CCAUTH_ENDPOINT_TOKEN  ? md->token_endpoint
+		      : which == CCAUTH_ENDPOINT_JWKS ? md->jwks_uri
+		                                      : md->introspection_endpoint;
+		if (url == NULL) {
+			ccauth_metadata_free(md);
+			return CCAUTH_OK;
+		}
+	}
+	*out = strdup(url);
+	ccauth_metadata_free(md);
+	return *out != NULL ? CCAUTH_OK : ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+}

@@ -53,6 +53,15 @@ enum ccauth_status ccauth_discovery_get(struct ccauth_discovery *d, const char *
 
 void ccauth_metadata_free(struct ccauth_metadata *m);
 
+/* An endpoint of the AS, by the metadata member that names it. */
+enum ccauth_endpoint { CCAUTH_ENDPOINT_TOKEN, CCAUTH_ENDPOINT_JWKS, CCAUTH_ENDPOINT_INTROSPECTION };
+
+/* "Configured, else discovered": a copy of configured when it is not NULL, else of the URL the
+ * metadata of issuer gives for which.  CCAUTH_OK with *out NULL when the metadata has none: the
+ * caller says what that means for it.  Errors: those of ccauth_discovery_get, CCAUTH_E_NOMEM. */
+enum ccauth_status ccauth_discovery_endpoint(struct ccauth_discovery *d, const char *issuer, const char *configured,
+                                             enum ccauth_endpoint which, char **out, struct ccauth_error *err);
+
 /* The two discovery URLs for an https issuer (malloc'd).  CCAUTH_E_CONFIG for an issuer that is
  * not https, has a query or fragment, or is too long. */
 enum ccauth_status ccauth_discovery_urls(const char *issuer, char **rfc8414, char **oidc, struct ccauth_error *err);

@@ -216,25 +216,17 @@ static int recall(struct ccauth_introspector *in, const struct ccauth_issuer_con
 static enum ccauth_status endpoint_of(struct ccauth_introspector *in, const struct ccauth_issuer_conf *ic, char **out,
                                       struct ccauth_error *err)
 {
-	struct ccauth_metadata *md = NULL;
 	enum ccauth_status st;
 
 	*out = NULL;
-	if (ic->introspection_endpoint != NULL) {
-		*out = strdup(ic->introspection_endpoint);
-		return *out != NULL ? CCAUTH_OK : ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
-	}
-	if (in->disc == NULL)
+	if (ic->introspection_endpoint == NULL && in->disc == NULL)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "[issuer %s] has no introspection_endpoint", ic->name);
-	if ((st = ccauth_discovery_get(in->disc, ic->issuer, &md, err)) != CCAUTH_OK)
-		return st;
-	if (md->introspection_endpoint == NULL)
-		st =
-		    ccauth_error_set(err, CCAUTH_E_CONFIG,
-		                     "[issuer %s]: no introspection_endpoint, configured or in the metadata", ic->name);
-	else if ((*out = strdup(md->introspection_endpoint)) == NULL)
-		st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
-	ccauth_metadata_free(md);
+	st = ccauth_discovery_endpoint(in->disc, ic->issuer, ic->introspection_endpoint, CCAUTH_ENDPOINT_INTROSPECTION,
+	                               out, err);
+	if (st == CCAUTH_OK && *out == NULL)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG,
+		                        "[issuer %s]: no introspection_endpoint, configured or in the metadata",
+		                        ic->name);
 	return st;
 }
 

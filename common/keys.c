@@ -161,24 +161,13 @@ static enum ccauth_status parse_set(struct ccauth_keys *k, const char *doc, size
 
 static enum ccauth_status resolve_uri(struct ccauth_keys *k, char **uri, struct ccauth_error *err)
 {
-	struct ccauth_metadata *md = NULL;
 	enum ccauth_status st;
 
-	*uri = NULL;
-	if (k->jwks_uri != NULL) {
-		*uri = strdup(k->jwks_uri);
-		return *uri != NULL ? CCAUTH_OK : ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
-	}
-	if ((st = ccauth_discovery_get(k->env.disc, k->issuer, &md, err)) != CCAUTH_OK)
-		return st;
-	if (md->jwks_uri == NULL) {
-		ccauth_metadata_free(md);
+	st = ccauth_discovery_endpoint(k->env.disc, k->issuer, k->jwks_uri, CCAUTH_ENDPOINT_JWKS, uri, err);
+	if (st == CCAUTH_OK && *uri == NULL)
 		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "[issuer %s]: the metadata has no jwks_uri",
 		                        k->name);
-	}
-	*uri = strdup(md->jwks_uri);
-	ccauth_metadata_free(md);
-	return *uri != NULL ? CCAUTH_OK : ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+	return st;
 }
 
 static enum ccauth_status from_network(struct ccauth_keys *k, int64_t now, struct fetched *f, struct ccauth_error *err)

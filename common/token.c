@@ -258,29 +258,19 @@ void ccauth_tokens_free(struct ccauth_tokens *t)
 static enum ccauth_status resolve_endpoint(struct ccauth_tokens *t, const struct ccauth_client_conf *client, char **out,
                                            struct ccauth_error *err)
 {
-	struct ccauth_metadata *md = NULL;
 	enum ccauth_status st;
 
 	*out = NULL;
 	if (client->client_id == NULL)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "[client] has no client_id");
-	if (client->token_endpoint != NULL) {
-		if ((*out = strdup(client->token_endpoint)) == NULL)
-			return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
-		return CCAUTH_OK;
-	}
-	if (client->issuer == NULL)
+	if (client->token_endpoint == NULL && client->issuer == NULL)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "[client] needs issuer or token_endpoint");
-	if ((st = ccauth_discovery_get(t->disc, client->issuer, &md, err)) != CCAUTH_OK)
-		return st;
-	if (md->token_endpoint == NULL) {
-		ccauth_metadata_free(md);
+	st =
+	    ccauth_discovery_endpoint(t->disc, client->issuer, client->token_endpoint, CCAUTH_ENDPOINT_TOKEN, out, err);
+	if (st == CCAUTH_OK && *out == NULL)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "the metadata of %.128s has no token_endpoint",
 		                        client->issuer);
-	}
-	*out = strdup(md->token_endpoint);
-	ccauth_metadata_free(md);
-	return *out != NULL ? CCAUTH_OK : ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+	return st;
 }
 
 /* Under t->mu. */
