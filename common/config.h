@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_value.h"
 #include "error.h"
 #include "log.h"
 
@@ -20,11 +21,6 @@ enum ccauth_auth_method {
 };
 
 enum ccauth_introspect_mode { CCAUTH_INTROSPECT_NEVER, CCAUTH_INTROSPECT_OPAQUE, CCAUTH_INTROSPECT_ALWAYS };
-
-struct ccauth_strlist {
-	char **v;
-	size_t n;
-};
 
 struct ccauth_client_conf {
 	char *name;

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "config_value.h"
 #include "jwk.h"
 #include "util.h"

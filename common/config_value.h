@@ -3,7 +3,13 @@
 #ifndef CCAUTH_CONFIG_VALUE_H
 #define CCAUTH_CONFIG_VALUE_H
 
-#include "config.h"
+#include <stddef.h>
+
+/* A space-separated list value, split. */
+struct ccauth_strlist {
+	char **v;
+	size_t n;
+};
 
 /* decimal, optional '-', in min..max */
 int ccauth_config_parse_int(const char *v, int min, int max, int *out);
