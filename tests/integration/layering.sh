@@ -4,7 +4,8 @@
 # an include cycle between files (a .c and its .h are one node); an include from a lower layer to a
 # higher one; a common/ file in no layer, or a layer naming a file that does not exist; an include
 # from common/ into pam/, sasl/ or tools/; an include between two front ends (pam/, sasl/, tools/);
-# an include that resolves to no file.  autoconf.h (the prelude, generated) may be included anywhere.
+# an include that resolves to no file; a .c file whose first include is not autoconf.h (the
+# prelude, generated; it may also be included anywhere else).
 # Resolution follows the build's include path: the including file's directory, then common/.
 . "${srcdir:-$(dirname "$0")/..}/lib/tap.sh"
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -35,6 +36,15 @@ for d in common pam sasl tools; do
 	done
 done >"$tmp/edges"
 ok "$(wc -l <"$tmp/edges") include lines read"
+
+# The prelude: the first include of every .c file is autoconf.h (config.h no longer brings it).
+bad=$(for d in common pam sasl tools; do for f in "$top/$d"/*.c; do
+	[ -e "$f" ] || continue
+	first=$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]\([^">]*\)[">].*/\1/p' "$f" | head -1)
+	[ "$first" = autoconf.h ] || echo "$d/$(basename "$f") starts with ${first:-no include}, not autoconf.h"
+done; done)
+if [ -z "$bad" ]; then ok "every .c file includes autoconf.h first"
+else not_ok "files without the prelude first"; echo "$bad" | sed 's/^/# /'; fi
 
 # Unresolved includes
 bad=$(awk '$2 ~ /^\?/ { print $3 " includes " substr($2, 2) }' "$tmp/edges")
