@@ -25,3 +25,23 @@ jose_rs256() {
 	_s=$(printf %s "$_h.$_p" | openssl dgst -sha256 -sign "$1" -binary | b64url)
 	printf %s "$_h.$_p.$_s"
 }
+
+# b64url_decode: base64url (no padding) on stdin to bytes
+b64url_decode() {
+	_in=$(tr '_-' '/+')
+	case $((${#_in} % 4)) in
+	2) _in="$_in==" ;;
+	3) _in="$_in=" ;;
+	esac
+	printf '%s\n' "$_in" | openssl base64 -d -A
+}
+
+# jose_tamper TOKEN FROM TO: TOKEN with FROM replaced by TO in its payload and the original
+# signature kept (an identity or scope edited by someone without the key)
+jose_tamper() {
+	_h=${1%%.*}
+	_s=${1##*.}
+	_p=${1#*.}
+	_p=$(printf %s "${_p%.*}" | b64url_decode | sed "s/$2/$3/" | b64url)
+	printf %s "$_h.$_p.$_s"
+}
