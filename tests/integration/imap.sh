@@ -33,17 +33,7 @@ C="$AS_DIR/ca"
 svc_share_ca
 srvplug=$(svc_plugin_copy "$D") || bail_skip_all "cannot copy the plugin"
 mkdir -p "$D/conf/log/service-a"
-cat >"$D/server.conf" <<EOF
-[global]
-ca_file = $C/ca.crt
-cache_dir =
-
-[issuer test]
-issuer = $ISS
-audience = urn:test:rs256
-required_scope = imap
-EOF
-chmod 644 "$D/server.conf"
+svc_server_conf "$D/server.conf" "$ISS" imap
 cyrus_start "$D" "$imap_port" "$srvplug" "$C" "sasl_mech_list: OAUTHBEARER XOAUTH2
 sasl_ccauth_config: $D/server.conf
 sasl_ccauth_scope: imap

@@ -12,7 +12,9 @@
 #                              smtpd runs as "postfix": files it reads must be readable by it.
 #                              With PORT2, a second smtpd listens there with the SASL app name
 #                              smtpd2 (config SASLCONF2), e.g. to offer another mech_list.
-#                              Log in DIR/maillog.
+#                              Log in DIR/maillog.  POSTFIX_MAIN_EXTRA (environment): more main.cf
+#                              settings (NAME = VALUE, one a line) put in with postconf -e, e.g. to
+#                              make the instance relay through its smtp client.
 #   postfix_stop DIR
 #   postfix_alive DIR PORT     master runs and the port answers
 
@@ -57,6 +59,10 @@ smtpd_sasl_security_options = noanonymous
 smtpd_tls_security_level = none
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME $_env
 EOF
+	# postconf -e replaces a parameter in place (a duplicate in main.cf earns a warning per command)
+	printf '%s\n' "${POSTFIX_MAIN_EXTRA:-}" | while IFS= read -r _l; do
+		[ -z "$_l" ] || postconf -c "$_d/etc" -e "$_l" || return 1
+	done || return 1
 	cat >"$_d/etc/master.cf" <<EOF
 127.0.0.1:$_port inet n - n - - smtpd
 ${5:+127.0.0.1:$5 inet n - n - - smtpd -o smtpd_sasl_path=smtpd2}
@@ -80,6 +86,7 @@ discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 EOF
 	printf '%s\n' "$4" >"$_d/etc/sasl/smtpd.conf"
 	printf '%s\n' "${6:-}" >"$_d/etc/sasl/smtpd2.conf"
@@ -112,6 +119,8 @@ postfix_alive() {
 postfix_stop() {
 	[ -f "$1/etc/main.cf" ] || return 0
 	_p=$(tr -d ' ' <"$1/queue/pid/master.pid" 2>/dev/null)
+	# already stopped (an EXIT trap after an explicit stop): postfix stop would cost a second
+	[ -n "$_p" ] && kill -0 "$_p" 2>/dev/null || return 0
 	postfix -c "$1/etc" stop >/dev/null 2>&1 || :
 	_n=0
 	while [ -n "$_p" ] && kill -0 "$_p" 2>/dev/null && [ $_n -lt 100 ]; do

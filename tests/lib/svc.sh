@@ -5,6 +5,9 @@
 #                              ccauth.conf names); nothing else of $AS_DIR becomes listable
 #   svc_plugin_copy DIR        copy the built SASL plugin to DIR/plugins, readable by every user
 #                              (the build tree may sit in a private home); prints DIR/plugins
+#   svc_server_conf FILE ISS SCOPE
+#                              a ccauth.conf (0644) trusting the test AS ISS for tokens with the
+#                              audience urn:test:rs256 and SCOPE, memory cache only
 #   svc_stop_pid PID           SIGTERM, then wait up to 5 s for PID to go
 
 svc_share_ca() {
@@ -18,6 +21,12 @@ svc_plugin_copy() {
 	chmod 755 "$1" "$1/plugins"
 	chmod 644 "$1/plugins/libccauth.so"
 	printf '%s\n' "$1/plugins"
+}
+
+svc_server_conf() {
+	printf '[global]\nca_file = %s\ncache_dir =\n\n[issuer test]\nissuer = %s\naudience = urn:test:rs256\nrequired_scope = %s\n' \
+		"$AS_DIR/ca/ca.crt" "$2" "$3" >"$1"
+	chmod 644 "$1"
 }
 
 svc_stop_pid() {
