@@ -45,3 +45,24 @@ jose_tamper() {
 	_p=$(printf %s "${_p%.*}" | b64url_decode | sed "s/$2/$3/" | b64url)
 	printf %s "$_h.$_p.$_s"
 }
+
+# jose_rs256_len KEYFILE HEADER_JSON PAYLOAD_JSON N: a compact JWS of exactly N bytes, made by adding
+# a "pad" claim to the payload and, where base64url cannot reach N that way (no length is 1 mod 4),
+# an "x" member to the header.  Both JSON objects must end with "}".
+jose_rs256_len() {
+	_sl=$(jose_rs256 "$1" "$2" "$3")
+	_sl=${_sl##*.}
+	_sl=${#_sl}
+	for _hx in '' ',"x":""' ',"x":"x"' ',"x":"xx"'; do
+		_h="${2%\}}$_hx}"
+		_pl=$(($4 - (${#_h} * 4 + 2) / 3 - 2 - _sl))
+		_n=$((_pl * 3 / 4))
+		[ $(((_n * 4 + 2) / 3)) -eq $_pl ] || continue
+		_base="${3%\}},\"pad\":\"\"}"
+		_pad=$((_n - ${#_base}))
+		[ $_pad -ge 0 ] || continue
+		jose_rs256 "$1" "$_h" "${3%\}},\"pad\":\"$(head -c $_pad /dev/zero | tr '\0' p)\"}"
+		return 0
+	done
+	return 1
+}
