@@ -38,8 +38,10 @@ made_run=""
 sshd_pid=""
 cleanup() {
 	[ -z "$sshd_pid" ] || kill "$sshd_pid" 2>/dev/null
-	pkill -u "$U" 2>/dev/null
-	id "$U" >/dev/null 2>&1 && userdel "$U" 2>/dev/null
+	# the sessions ended with their ssh commands; a user still "in use" gets a second try
+	if id "$U" >/dev/null 2>&1; then
+		userdel "$U" 2>/dev/null || { sleep 1; userdel "$U"; }
+	fi
 	[ -z "$made_run" ] || rmdir /run/sshd 2>/dev/null
 	# pam_wrapper copies the service dir to /tmp/pam.X; sshd's children end without its
 	# destructor, so remove the copies of this script's service whose process is gone
@@ -56,7 +58,8 @@ ssh_port=$(as_free_port)
 as_start as "$as_port" || bail_skip_all "test AS did not start"
 ISS="https://127.0.0.1:$as_port"
 mkdir -p "$D/pam.d" "$D/home"
-chmod 755 "$AS_DIR" "$D" "$D/home"
+chmod 711 "$AS_DIR"
+chmod 755 "$D" "$D/home"
 
 # a stale user from an interrupted run is replaced
 id "$U" >/dev/null 2>&1 && userdel "$U"
