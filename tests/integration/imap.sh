@@ -9,7 +9,8 @@
 #   credentials, disk cache: one token request for both logins); imapd's per-user protocol log
 #   (telemetry) shows the login on the server side
 # - a tampered token (payload edited, signature kept) and a token without the imap scope refused
-#   for both mechanisms; a good login afterwards; no token text in the server's files
+#   for both mechanisms, with the reason in imapd's syslog lines (caught in a private mount
+#   namespace, see tests/lib/cyrus.sh); a good login afterwards; no token text in the server's log
 . "$srcdir/lib/tap.sh"
 . "$srcdir/lib/as.sh"
 . "$srcdir/lib/jose.sh"
@@ -111,11 +112,23 @@ done
 imtest "$D/bare.conf" XOAUTH2 -w "$good"
 logged_in "XOAUTH2 -w TOKEN after the refusals"
 check "imapd's protocol log: 4 sessions, none for the refused logins" [ "$(sessions)" -eq 4 ]
+# imapd's syslog lines (tests/lib/devlog.pl writes each datagram as it comes)
+sleep 0.3
+slog() { grep -q -- "$1" "$D/syslog"; }
+for m in OAUTHBEARER XOAUTH2; do
+	check "syslog: login: ... service-a $m+TLS User logged in" slog "login: localhost \[127.0.0.1\] service-a $m+TLS User logged in"
+	check "syslog: $m rejected the tampered token by fingerprint, reason signature" \
+		slog "SASL ccauth: $m rejected token [0-9a-f]\{16\}: signature"
+	check "syslog: $m rejected the other token, reason scope" \
+		slog "SASL ccauth: $m rejected token [0-9a-f]\{16\}: scope: required scope imap is missing"
+done
+n=$(grep -c 'badlogin: localhost \[127.0.0.1\] \(OAUTHBEARER\|XOAUTH2\) ' "$D/syslog")
+check "syslog: 4 badlogin lines ($n)" [ "$n" -eq 4 ]
 check "Cyrus master still running" cyrus_alive "$D" "$imap_port"
 leak=0
 for t in "$good" "$noscope" "$tampered"; do
-	grep -rqF -e "${t##*.}" "$D/conf" "$D/spool" "$D/master.log" && leak=1
+	grep -rqF -e "${t##*.}" "$D/conf" "$D/spool" "$D/master.log" "$D/syslog" && leak=1
 done
-check "no token text in imapd's files" [ $leak -eq 0 ]
+check "no token text in imapd's log and files" [ $leak -eq 0 ]
 cyrus_stop "$D"
 done_testing

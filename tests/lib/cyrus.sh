@@ -15,9 +15,11 @@
 #                              imap/global.c): EXTRA holds more imapd.conf lines, e.g.
 #                              "sasl_mech_list: OAUTHBEARER".  imapd runs as the cyrus user:
 #                              PLUGDIR and every file named in EXTRA must be readable by it.
-#                              Cyrus logs only to syslog; a directory DIR/conf/log/USER makes imapd
-#                              write a protocol log of USER's sessions there (Cyrus "telemetry"),
-#                              which shows on the server side who logged in.
+#                              Cyrus logs only through syslog(3): master and imapd run in a private
+#                              mount namespace (unshare -m) whose /dev/log is a socket of
+#                              devlog.pl, and their log lines land in DIR/syslog.  A directory
+#                              DIR/conf/log/USER makes imapd also write a protocol log of USER's
+#                              sessions there (Cyrus "telemetry").
 #   cyrus_stop DIR
 #   cyrus_alive DIR PORT       master runs and imapd answers CAPABILITY
 
@@ -27,12 +29,14 @@ cyrus_require() {
 	[ "$(id -u)" -eq 0 ] || bail_skip_all "Cyrus IMAP tests need root (master drops to the cyrus user)"
 	[ -x "$CYRUS_BIN/master" ] && [ -x "$CYRUS_BIN/imapd" ] || bail_skip_all "cyrus-imapd not installed"
 	[ -x "$CYRUS_BIN/imtest" ] || bail_skip_all "imtest not installed (cyrus-clients)"
+	command -v perl >/dev/null 2>&1 || bail_skip_all "perl not found"
+	unshare -m true 2>/dev/null || bail_skip_all "unshare -m not permitted here"
 	id cyrus >/dev/null 2>&1 || bail_skip_all "no cyrus user"
 }
 
 cyrus_start() {
 	_d=$1 _port=$2 _plug=$3 _certs=$4
-	mkdir -p "$_d/conf" "$_d/spool"
+	mkdir -p "$_d/conf/socket" "$_d/spool"
 	cp "$_certs/server.crt" "$_certs/server.key" "$_d/"
 	cat >"$_d/imapd.conf" <<EOF
 configdirectory: $_d/conf
@@ -51,9 +55,25 @@ EOF
 	chown -R cyrus:mail "$_d/conf" "$_d/spool" "$_d/server.key"
 	chmod 600 "$_d/server.key"
 	chmod 644 "$_d/imapd.conf" "$_d/cyrus.conf"
-	# master stays in the foreground (no -d), so $! is master itself; -L keeps its stderr
-	SASL_PATH=$_plug "$CYRUS_BIN/master" -C "$_d/imapd.conf" -M "$_d/cyrus.conf" -p "$_d/master.pid" \
-		-L "$_d/master.log" </dev/null >/dev/null 2>&1 &
+	# Cyrus logs only through syslog(3).  In a private mount namespace /dev becomes a tmpfs with the
+	# few device nodes bind-mounted from the host's and a /dev/log served by devlog.pl, which writes
+	# DIR/syslog; the host's /dev is never touched.  master stays in the foreground (no -d) and sh
+	# execs it, so $! is master itself; -L keeps its stderr.
+	mkdir -p "$_d/hostdev"
+	SASL_PATH=$_plug unshare -m sh -c '
+		d=$1 lib=$2
+		shift 2
+		mount --bind /dev "$d/hostdev" && mount -t tmpfs -o mode=755 ccauth-dev /dev || exit 1
+		for n in null zero full random urandom tty; do
+			touch "/dev/$n" && mount --bind "$d/hostdev/$n" "/dev/$n" || exit 1
+		done
+		ln -s /proc/self/fd /dev/fd
+		perl "$lib/devlog.pl" /dev/log "$d/syslog" &
+		n=0
+		while [ ! -S /dev/log ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+		exec "$@"' sh "$_d" "$srcdir/lib" \
+		"$CYRUS_BIN/master" -C "$_d/imapd.conf" -M "$_d/cyrus.conf" -p "$_d/master.pid" -L "$_d/master.log" \
+		</dev/null >"$_d/start.log" 2>&1 &
 	echo $! >"$_d/master.fg.pid"
 	as_pids="${as_pids:-} $!"
 	_n=0
@@ -63,7 +83,7 @@ EOF
 		_n=$((_n + 1))
 	done
 	diag "Cyrus master did not start:"
-	tail -5 "$_d/master.log" 2>/dev/null | sed 's/^/# /'
+	tail -5 "$_d/start.log" "$_d/master.log" "$_d/syslog" 2>/dev/null | sed 's/^/# /'
 	return 1
 }
 
