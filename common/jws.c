@@ -52,11 +52,18 @@ static int is_json_ws(unsigned char c)
 
 int ccauth_jws_looks_like_jwt(const char *token, size_t len)
 {
+	if (token == NULL || len == 0 || len > CCAUTH_TOKEN_MAX || !jwt_chars_only((const unsigned char *)token, len))
+		return 0;
+	return ccauth_jws_looks_like_jwt_scanned(token, len);
+}
+
+int ccauth_jws_looks_like_jwt_scanned(const char *token, size_t len)
+{
 	const char *dot1, *dot2;
 	unsigned char buf[48];
 	size_t hlen, pos, outlen;
 
-	if (token == NULL || len == 0 || len > CCAUTH_TOKEN_MAX || !jwt_chars_only((const unsigned char *)token, len))
+	if (token == NULL || len == 0 || len > CCAUTH_TOKEN_MAX)
 		return 0;
 	/* exactly two dots, the first not at the start */
 	dot1 = memchr(token, '.', len);

@@ -31,6 +31,9 @@ struct ccauth_jws {
 /* 1 when token looks like a compact JWS (exactly two dots, a header that decodes to a JSON
  * object).  Used to route JWT vs opaque; cheap, and never trusts anything. */
 int ccauth_jws_looks_like_jwt(const char *token, size_t len);
+/* The same for a token whose caller has already checked that every byte is base64url or '.'
+ * (the SASL codec's one scan): the dots and the header's first byte only. */
+int ccauth_jws_looks_like_jwt_scanned(const char *token, size_t len);
 
 /* Parse without verifying.  Errors:
  *   CCAUTH_E_MALFORMED  wrong part count, bad base64url, bad JSON, not objects, kid/typ not strings,

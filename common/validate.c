@@ -681,6 +681,14 @@ static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *
 enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
                                    const struct ccauth_identity **out, struct ccauth_error *err)
 {
+	return ccauth_validate_scanned(v, token, len, 0, now, out, err);
+}
+
+enum ccauth_status ccauth_validate_scanned(struct ccauth_validator *v, const char *token, size_t len, unsigned scan,
+                                           int64_t now, const struct ccauth_identity **out, struct ccauth_error *err)
+{
+	int jwt;
+
 	unsigned char md[32];
 	char fpr[17];
 	enum ccauth_status st;
@@ -696,7 +704,7 @@ enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "empty token");
 	if (len > CCAUTH_TOKEN_MAX)
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "token longer than %d bytes", CCAUTH_TOKEN_MAX);
-	if (!ccauth_token_chars_ok(token, len))
+	if (!(scan & CCAUTH_TOKEN_SCAN_CHARS) && !ccauth_token_chars_ok(token, len))
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "token contains NUL or whitespace");
 	/* 2: one hash serves as cache key and as fingerprint */
 	if (token_hash(v, token, len, md) != 0)
@@ -707,7 +715,11 @@ enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token
 	ccauth_hex_encode(md, 8, fpr);
 	/* 3: opaque tokens go to introspection, never into the validated-token cache (the
 	 * introspector keeps answers for at most introspection_cache) */
-	if (!ccauth_jws_looks_like_jwt(token, len)) {
+	if (!(scan & CCAUTH_TOKEN_SCAN_CHARS))
+		jwt = ccauth_jws_looks_like_jwt(token, len);
+	else
+		jwt = (scan & CCAUTH_TOKEN_SCAN_JWT_CHARS) && ccauth_jws_looks_like_jwt_scanned(token, len);
+	if (!jwt) {
 		st = verify_opaque(v, token, len, md, now, fpr, out, err);
 	} else {
 		st = verify_jwt(v, token, len, md, now, fpr, &cacheable, out, err);

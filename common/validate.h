@@ -46,4 +46,16 @@ void ccauth_validator_free(struct ccauth_validator *v);
 enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
 				   const struct ccauth_identity **out, struct ccauth_error *err);
 
+/* What a front end's own scan of the token proved, so that its characters are scanned once per
+ * authentication (the SASL codec classifies each byte while parsing the message). */
+#define CCAUTH_TOKEN_SCAN_CHARS     0x1u /* every byte is in 0x21..0x7e (ccauth_token_chars_ok) */
+#define CCAUTH_TOKEN_SCAN_JWT_CHARS 0x2u /* with _CHARS: every byte is base64url or '.'; without
+					  * it, some byte is not: the token is not a compact JWS */
+
+/* ccauth_validate for a token the caller has scanned: scan is CCAUTH_TOKEN_SCAN_* or 0 (0 is
+ * ccauth_validate).  Only what scan sets is skipped; every other check runs. */
+enum ccauth_status ccauth_validate_scanned(struct ccauth_validator *v, const char *token, size_t len, unsigned scan,
+					   int64_t now, const struct ccauth_identity **out,
+					   struct ccauth_error *err);
+
 #endif
