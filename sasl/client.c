@@ -30,7 +30,7 @@ struct client_glob {
 	sasl_client_plug_t plugs[2];
 	pthread_mutex_t lock;
 	int refs;
-	struct ccauth_log log;
+	struct ccauth_sasl_log log;
 	/* the config of the first exchange, kept for the life of the plugin (the token cache lives
 	 * in tokens); an exchange naming another file loads its own copy */
 	char *path;
@@ -93,7 +93,7 @@ static void conn_config(struct client_conn *c, const sasl_utils_t *utils)
 
 	pthread_mutex_lock(&g->lock);
 	if (g->cfg == NULL) {
-		st = load_pair(path, &g->log, &g->cfg, &g->tokens, &err);
+		st = load_pair(path, &g->log.log, &g->cfg, &g->tokens, &err);
 		if (st == CCAUTH_OK && (g->path = strdup(path)) == NULL) {
 			ccauth_tokens_free(g->tokens);
 			g->tokens = NULL;
@@ -111,7 +111,7 @@ static void conn_config(struct client_conn *c, const sasl_utils_t *utils)
 	loaded = g->cfg != NULL; /* read under the lock: another thread may be loading it */
 	pthread_mutex_unlock(&g->lock);
 	if (loaded) /* loaded, but another file: this exchange's own copy */
-		st = load_pair(path, &g->log, &c->own_cfg, &c->own_tokens, &err);
+		st = load_pair(path, &g->log.log, &c->own_cfg, &c->own_tokens, &err);
 	if (st == CCAUTH_OK) {
 		c->cfg = c->own_cfg;
 		c->tokens = c->own_tokens;
@@ -514,9 +514,9 @@ fail:
 	return rc;
 }
 
-static int client_mech_step(void *conn_context, sasl_client_params_t *params, const char *serverin,
-                            unsigned serverinlen, sasl_interact_t **prompt_need, const char **clientout,
-                            unsigned *clientoutlen, sasl_out_params_t *oparams)
+static int step(void *conn_context, sasl_client_params_t *params, const char *serverin, unsigned serverinlen,
+                sasl_interact_t **prompt_need, const char **clientout, unsigned *clientoutlen,
+                sasl_out_params_t *oparams)
 {
 	struct client_conn *c = conn_context;
 	const sasl_utils_t *utils = params->utils;
@@ -568,6 +568,19 @@ static int client_mech_step(void *conn_context, sasl_client_params_t *params, co
 		utils->seterror(utils->conn, 0, "%s: exchange continued after it failed", mech_name(c->mech));
 		return SASL_BADAUTH;
 	}
+}
+
+/* The core's messages (token fetch, cache) go to this connection at its log_level. */
+static int client_mech_step(void *conn_context, sasl_client_params_t *params, const char *serverin,
+                            unsigned serverinlen, sasl_interact_t **prompt_need, const char **clientout,
+                            unsigned *clientoutlen, sasl_out_params_t *oparams)
+{
+	int rc;
+
+	ccauth_sasl_log_enter(params->utils, params->log_level);
+	rc = step(conn_context, params, serverin, serverinlen, prompt_need, clientout, clientoutlen, oparams);
+	ccauth_sasl_log_leave();
+	return rc;
 }
 
 /* nothing is required up front: a fetched token needs no prompt (NULL would mean libsasl's

@@ -1,6 +1,7 @@
 /* Helpers shared by the server and client mechanisms: options, logging, status mapping. */
 #include "autoconf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "plugin.h"
@@ -42,38 +43,82 @@ int ccauth_sasl_result(enum ccauth_status st)
 	}
 }
 
-static void log_forward(void *ctx, int priority, const char *msg)
-{
-	const sasl_utils_t *utils = ctx;
+/* The connection whose exchange this thread is running, while the core works for it. */
+static _Thread_local struct {
+	const sasl_utils_t *utils;
 	int level;
+} cur;
 
+void ccauth_sasl_log_enter(const sasl_utils_t *utils, int level)
+{
+	cur.utils = utils;
+	cur.level = level;
+}
+
+void ccauth_sasl_log_leave(void)
+{
+	cur.utils = NULL;
+	cur.level = SASL_LOG_NONE;
+}
+
+static int sasl_level(int priority)
+{
 	switch (priority) {
 	case LOG_EMERG:
 	case LOG_ALERT:
 	case LOG_CRIT:
 	case LOG_ERR:
-		level = SASL_LOG_ERR;
-		break;
+		return SASL_LOG_ERR;
 	case LOG_WARNING:
-		level = SASL_LOG_WARN;
-		break;
+		return SASL_LOG_WARN;
 	case LOG_NOTICE:
 	case LOG_INFO:
-		level = SASL_LOG_NOTE;
-		break;
+		return SASL_LOG_NOTE;
 	default:
-		level = SASL_LOG_DEBUG;
-		break;
+		return SASL_LOG_DEBUG;
 	}
-	utils->log(NULL, level, "ccauth: %s", msg);
 }
 
-void ccauth_sasl_log_init(struct ccauth_log *log, const sasl_utils_t *utils)
+/* A core message goes to the connection the thread works for, through the application's own log
+ * callback, and only at a level the application's log_level asks for.  libsasl formats whatever it
+ * is handed, and with no connection it bypasses the application's callback and writes to syslog
+ * itself, unfiltered (lib/common.c: _sasl_getcallback, _sasl_syslog): so outside an exchange only
+ * what the global log_level asks for is forwarded. */
+static void log_forward(void *ctx, int priority, const char *msg)
 {
-	log->fn = (utils != NULL && utils->log != NULL) ? log_forward : NULL;
-	log->ctx = (void *)utils;
-	/* libsasl filters by its own log_level option */
-	log->debug = 1;
+	const struct ccauth_sasl_log *l = ctx;
+	int level = sasl_level(priority);
+
+	if (cur.utils != NULL) {
+		if (level <= cur.level)
+			cur.utils->log(cur.utils->conn, level, "ccauth: %s", msg);
+	} else if (level <= l->level) {
+		l->utils->log(NULL, level, "ccauth: %s", msg);
+	}
+}
+
+int ccauth_sasl_log_level(const sasl_utils_t *utils)
+{
+	const char *v = ccauth_sasl_getopt(utils, "log_level");
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return SASL_LOG_ERR; /* libsasl's default */
+	n = strtol(v, &end, 10);
+	if (end == v || n < SASL_LOG_NONE)
+		return SASL_LOG_ERR;
+	return n > SASL_LOG_PASS ? SASL_LOG_PASS : (int)n;
+}
+
+void ccauth_sasl_log_init(struct ccauth_sasl_log *l, const sasl_utils_t *utils)
+{
+	l->utils = utils;
+	l->level = ccauth_sasl_log_level(utils);
+	l->log.fn = (utils != NULL && utils->log != NULL) ? log_forward : NULL;
+	l->log.ctx = l;
+	/* the core formats a debug message only when someone will read it */
+	l->log.debug = l->level >= SASL_LOG_DEBUG;
 }
 
 void ccauth_sasl_oparams_done(sasl_out_params_t *op)

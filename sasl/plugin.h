@@ -43,7 +43,21 @@ int ccauth_sasl_result(enum ccauth_status st);
 /* Mark the exchange done with no security layer (neither mechanism has one). */
 void ccauth_sasl_oparams_done(sasl_out_params_t *op);
 
-/* A struct ccauth_log that forwards to utils->log (conn NULL: the application's global log). */
-void ccauth_sasl_log_init(struct ccauth_log *log, const sasl_utils_t *utils);
+/* Logging (issue #13): nothing reaches the application's log, nor syslog, unless its SASL
+ * log_level option asks for that level.  The core's messages go through a struct ccauth_log
+ * (ccauth_sasl_log_init) to the connection named by ccauth_sasl_log_enter on this thread, with
+ * that connection's level; with none, to libsasl's global log at the global log_level. */
+struct ccauth_sasl_log {
+	struct ccauth_log log; /* hand &log to the core */
+	const sasl_utils_t *utils;
+	int level; /* the global log_level */
+};
+
+void ccauth_sasl_log_init(struct ccauth_sasl_log *l, const sasl_utils_t *utils);
+void ccauth_sasl_log_enter(const sasl_utils_t *utils, int level);
+void ccauth_sasl_log_leave(void);
+
+/* The log_level option (SASL_LOG_*; libsasl's default SASL_LOG_ERR when unset or unreadable). */
+int ccauth_sasl_log_level(const sasl_utils_t *utils);
 
 #endif

@@ -6,6 +6,9 @@
  * sent as a challenge, the client must answer with \x01 (XOAUTH2: an empty response), and then
  * the exchange fails with SASL_BADAUTH.
  *
+ * Logging costs nothing unless the application's log_level asks for it: every line is checked
+ * against the connection's level before it is formatted (libsasl formats all it is handed).
+ *
  * Shared state (config, validator with its key and token caches) is loaded on first use under
  * the glob mutex and then used by every thread; a failed load is retried at most every
  * RETRY_SECONDS so a broken config does not cost a file parse per bind.
@@ -34,7 +37,7 @@ struct server_glob {
 	int state; /* 0 not loaded, 1 ready, -1 failed */
 	time_t retry_at;
 	const sasl_utils_t *utils; /* libsasl's global utils: outlive the plugin */
-	struct ccauth_log log;
+	struct ccauth_sasl_log log;
 	struct ccauth_config *cfg;
 	struct ccauth_validator *validator;
 	char **issuers; /* NULL-terminated, from ccauth_issuers; NULL: all */
@@ -140,6 +143,8 @@ static enum ccauth_status glob_load(struct server_glob *g, const sasl_utils_t *u
 	struct ccauth_validator_opts opts = {0};
 	enum ccauth_status st;
 
+	/* the global log_level, read now that the application's config is loaded */
+	ccauth_sasl_log_init(&g->log, g->utils);
 	st = ccauth_config_load(path, &g->cfg, err);
 	if (st != CCAUTH_OK)
 		return st;
@@ -159,7 +164,7 @@ static enum ccauth_status glob_load(struct server_glob *g, const sasl_utils_t *u
 		free(rfc8414);
 	}
 	opts.issuers = (const char *const *)g->issuers;
-	opts.log = &g->log;
+	opts.log = &g->log.log;
 	return ccauth_validator_new(g->cfg, &opts, &g->validator, err);
 }
 
@@ -329,7 +334,7 @@ static int step(struct server_conn *c, sasl_server_params_t *sp, const char *in,
 	size_t tlen;
 	char fpr[CCAUTH_FPR_HEXLEN + 1];
 	enum ccauth_status st;
-	int rc;
+	int rc, level;
 
 	if (c->state == ST_ERROR_SENT)
 		return error_ack(c, sp, in, inlen);
@@ -360,18 +365,25 @@ static int step(struct server_conn *c, sasl_server_params_t *sp, const char *in,
 		rc = ccauth_sasl_result(st); /* CCAUTH_E_MALFORMED: SASL_BADPROT */
 		goto out;
 	}
+	/* the core's own lines (keys, introspection) go to this connection at its level */
+	ccauth_sasl_log_enter(sp->utils, sp->log_level);
 	st = ccauth_validate(g->validator, token, tlen, (int64_t)time(NULL), &id, &err);
+	ccauth_sasl_log_leave();
 	if (st == CCAUTH_OK) {
-		sp->utils->log(sp->utils->conn, SASL_LOG_NOTE, "ccauth: %s accepted token %s for %s (issuer %s)",
-		               mech_name(c->mech), id->fpr, id->user, id->issuer_name);
+		if (sp->log_level >= SASL_LOG_NOTE)
+			sp->utils->log(sp->utils->conn, SASL_LOG_NOTE,
+			               "ccauth: %s accepted token %s for %s (issuer %s)", mech_name(c->mech), id->fpr,
+			               id->user, id->issuer_name);
 		rc = set_identity(sp, id->user, authzid, op);
 		ccauth_identity_release(id);
 		goto out;
 	}
-	ccauth_fingerprint(token, tlen, fpr);
-	sp->utils->log(sp->utils->conn, ccauth_status_is_rejection(st) ? SASL_LOG_FAIL : SASL_LOG_ERR,
-	               "ccauth: %s rejected token %s: %s: %s", mech_name(c->mech), fpr, ccauth_status_reason(st),
-	               err.msg);
+	level = ccauth_status_is_rejection(st) ? SASL_LOG_FAIL : SASL_LOG_ERR;
+	if (sp->log_level >= level) {
+		ccauth_fingerprint(token, tlen, fpr);
+		sp->utils->log(sp->utils->conn, level, "ccauth: %s rejected token %s: %s: %s", mech_name(c->mech), fpr,
+		               ccauth_status_reason(st), err.msg);
+	}
 	if (ccauth_status_is_rejection(st))
 		rc = send_error(g, c, sp, out, outlen);
 	else {

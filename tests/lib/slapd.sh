@@ -13,15 +13,32 @@
 #                              from the environment.  The pid joins $as_pids, so as_init's EXIT
 #                              trap stops it; log in DIR/slapd.log (SLAPD_DEBUG: the -d level,
 #                              default stats; SLAPD_LOGLEVEL: slapd's syslog loglevel, unset:
-#                              slapd's default).
+#                              slapd's default; SLAPD_DEVLOG: a datagram socket that is
+#                              /dev/log in slapd's namespace).
 #   slapd_stop DIR
 #   slapd_alive DIR            slapd still runs and answers an anonymous whoami
 #
 # Identities: SASL names uid=ID,cn=oauthbearer,cn=auth and uid=ID,cn=xoauth2,cn=auth map to
-# uid=ID,ou=services,dc=example,dc=test (authz-regexp); uid=service-a and uid=alice (userPassword
-# alice-pw, ou=people) exist.
+# uid=ID,ou=services,dc=example,dc=test (authz-regexp; SLAPD_NO_AUTHZ_REGEXP=1: no rules, the
+# bind DN is the SASL name itself); uid=service-a and uid=alice (userPassword alice-pw, ou=people)
+# exist.
 
 SLAPD_BASE=dc=example,dc=test
+
+# slapd_static_issuer DIR NAME ISS AUD: an RSA key (DIR/key.pem), its JWKS (DIR/jwks.json) and a
+# server config trusting it as [issuer NAME] with required_scope ldap (DIR/ccauth.conf); no network.
+# slapd_static_token DIR ISS AUD CLIENT_ID: a one-hour token of that issuer, on stdout.
+slapd_static_issuer() {
+	jose_rsa_key "$1/key.pem" || return 1
+	jose_rsa_jwks "$1/key.pem" k1 >"$1/jwks.json" || return 1
+	printf '[global]\ncache_dir =\n\n[issuer %s]\nissuer = %s\njwks_file = %s\naudience = %s\nrequired_scope = ldap\n' \
+		"$2" "$3" "$1/jwks.json" "$4" >"$1/ccauth.conf"
+}
+slapd_static_token() {
+	_now=$(date +%s)
+	jose_rs256 "$1/key.pem" '{"alg":"RS256","typ":"at+jwt","kid":"k1"}' \
+		"{\"iss\":\"$2\",\"sub\":\"$4\",\"client_id\":\"$4\",\"aud\":\"$3\",\"scope\":\"ldap\",\"iat\":$_now,\"exp\":$((_now + 3600))}"
+}
 
 slapd_require() {
 	[ "$(id -u)" -eq 0 ] || bail_skip_all "slapd tests need root (unshare -m for /etc/ldap/sasl2)"
@@ -50,8 +67,8 @@ TLSCACertificateFile $_certs/ca.crt
 TLSCertificateFile $_certs/server.crt
 TLSCertificateKeyFile $_certs/server.key
 # the default sasl-secprops (noanonymous,noplain) stay: OAUTHBEARER is offered only with TLS
-authz-regexp "^uid=([^,]+),cn=(oauthbearer|xoauth2),cn=auth\$" "uid=\$1,ou=services,$SLAPD_BASE"
-authz-regexp "^uid=([^,]+),cn=[^,]+,cn=auth\$" "uid=\$1,ou=people,$SLAPD_BASE"
+${SLAPD_NO_AUTHZ_REGEXP:+#}authz-regexp "^uid=([^,]+),cn=(oauthbearer|xoauth2),cn=auth\$" "uid=\$1,ou=services,$SLAPD_BASE"
+${SLAPD_NO_AUTHZ_REGEXP:+#}authz-regexp "^uid=([^,]+),cn=[^,]+,cn=auth\$" "uid=\$1,ou=people,$SLAPD_BASE"
 authz-policy to
 database config
 rootdn "cn=config"
@@ -96,7 +113,15 @@ EOF
 	slapadd -q -f "$_d/slapd.conf" -l "$_d/base.ldif" || return 1
 	_ldapi="ldapi://$(printf %s "$_d/ldapi" | sed 's,/,%2F,g')"
 	# -d keeps slapd in the foreground, so $! is slapd itself (unshare and sh exec it)
-	unshare -m sh -c 'mount --bind "$0" /etc/ldap/sasl2 && exec "$@"' "$_d/sasl2" \
+	# SLAPD_DEVLOG=SOCKET: /dev/log inside the namespace is that datagram socket (an overlay on
+	# /dev, so the host's /dev is not touched even where it has no /dev/log)
+	SLAPD_DEVLOG=${SLAPD_DEVLOG:-} unshare -m sh -c 'mount --bind "$0" /etc/ldap/sasl2 || exit 1
+		if [ -n "$SLAPD_DEVLOG" ]; then
+			mkdir -p "$0.devup" "$0.devwork" &&
+			mount -t overlay overlay -o "lowerdir=/dev,upperdir=$0.devup,workdir=$0.devwork" /dev &&
+			rm -f /dev/log && : >/dev/log && mount --bind "$SLAPD_DEVLOG" /dev/log || exit 1
+		fi
+		exec "$@"' "$_d/sasl2" \
 		slapd -f "$_d/slapd.conf" -h "ldap://127.0.0.1:$_port/ $_ldapi" -d "${SLAPD_DEBUG:-stats}" \
 		>"$_d/slapd.log" 2>&1 &
 	_pid=$!
