@@ -11,6 +11,7 @@
 #include "gs2.h"
 #include "json.h"
 #include "util.h"
+#include "validate.h"
 
 #define KVSEP           CCAUTH_GS2_KVSEP
 #define BEARER          "Bearer"
@@ -33,9 +34,10 @@ static int refuse(struct refusal *r, enum ccauth_gs2_reason reason, const char *
 }
 
 /* The grammar's character classes, computed at compile time by the same expressions a per-byte
- * test would use, so a scan costs one table load per byte (every bind scans its token, ~1 KiB, twice:
- * the value check and the b64token check). */
-enum { C_ALPHA = 1, C_DIGIT = 2, C_B64 = 4, C_VALUE = 8 };
+ * test would use, so a scan costs one table load per byte.  A token (~1 KiB per bind) is scanned
+ * once: the same pass finds the end of its value, checks the value grammar, and tells whether it is
+ * a b64token and whether it is in the JWS alphabet; the validator is told, and scans no more. */
+enum { C_ALPHA = 1, C_DIGIT = 2, C_B64 = 4, C_VALUE = 8, C_JWT = 16 };
 
 #define ALPHA_(c) (((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z'))
 #define DIGIT_(c) ((c) >= '0' && (c) <= '9')
@@ -44,8 +46,11 @@ enum { C_ALPHA = 1, C_DIGIT = 2, C_B64 = 4, C_VALUE = 8 };
 	(ALPHA_(c) || DIGIT_(c) || (c) == '-' || (c) == '.' || (c) == '_' || (c) == '~' || (c) == '+' || (c) == '/')
 /* RFC 7628 value = *(VCHAR / SP / HTAB / CR / LF) */
 #define VALUE_(c) (((c) >= 0x21 && (c) <= 0x7e) || (c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
+/* the compact JWS alphabet: base64url (RFC 7515 2) and the '.' between the parts */
+#define JWT_(c) (ALPHA_(c) || DIGIT_(c) || (c) == '-' || (c) == '_' || (c) == '.')
 #define CLS(c)                                                                                                         \
-	((ALPHA_(c) ? C_ALPHA : 0) | (DIGIT_(c) ? C_DIGIT : 0) | (B64_(c) ? C_B64 : 0) | (VALUE_(c) ? C_VALUE : 0))
+	((ALPHA_(c) ? C_ALPHA : 0) | (DIGIT_(c) ? C_DIGIT : 0) | (B64_(c) ? C_B64 : 0) | (VALUE_(c) ? C_VALUE : 0) |   \
+	 (JWT_(c) ? C_JWT : 0))
 #define ROW(b)                                                                                                         \
 	CLS(b), CLS(b + 1), CLS(b + 2), CLS(b + 3), CLS(b + 4), CLS(b + 5), CLS(b + 6), CLS(b + 7), CLS(b + 8),        \
 	    CLS(b + 9), CLS(b + 10), CLS(b + 11), CLS(b + 12), CLS(b + 13), CLS(b + 14), CLS(b + 15)
@@ -157,12 +162,12 @@ static int b64token_ok(const char *t, size_t n)
 	return n > 0 && all_of_class(t, n, C_B64);
 }
 
-/* "Bearer" (any case) 1*SP b64token, filling the token view. */
-static int auth_value_ok(const char *v, size_t n, const char **tok, size_t *toklen)
+/* Length of "Bearer" (any case) 1*SP at the start of v[0..n), or 0 when it is not there. */
+static size_t bearer_prefix(const char *v, size_t n)
 {
 	size_t i;
 
-	if (n < BEARER_LEN)
+	if (n <= BEARER_LEN)
 		return 0;
 	for (i = 0; i < BEARER_LEN; i++) {
 		unsigned char c = (unsigned char)v[i];
@@ -171,15 +176,59 @@ static int auth_value_ok(const char *v, size_t n, const char **tok, size_t *tokl
 		if (c != (unsigned char)("bearer"[i]))
 			return 0;
 	}
-	if (i == n || v[i] != ' ')
+	if (v[i] != ' ')
 		return 0;
 	while (i < n && v[i] == ' ')
 		i++;
-	if (!b64token_ok(v + i, n - i))
-		return 0;
-	*tok = v + i;
-	*toklen = n - i;
-	return 1;
+	return i;
+}
+
+/* Scan value characters from p: the offset of the first byte that is not one (the kvsep, a bad
+ * byte, or len), and in *acc the AND of the classes of every byte scanned.  Four bytes per step,
+ * byte by byte only for the last few. */
+static size_t scan_value(const char *s, size_t p, size_t len, unsigned *acc)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned all = C_ALPHA | C_DIGIT | C_B64 | C_VALUE | C_JWT;
+
+	for (; p + 4 <= len; p += 4) {
+		unsigned a = char_class[u[p]] & char_class[u[p + 1]] & char_class[u[p + 2]] & char_class[u[p + 3]];
+		if (!(a & C_VALUE))
+			break;
+		all &= a;
+	}
+	for (; p < len && (char_class[u[p]] & C_VALUE); p++)
+		all &= char_class[u[p]];
+	*acc = all;
+	return p;
+}
+
+/* The auth value v[0..n) whose token part starts at t (after bearer_prefix; 0: no prefix) and
+ * whose token bytes have the classes acc: "Bearer" 1*SP b64token or not (RFC 6750 2.1).  A
+ * b64token tells the validator what the scan proved (validate.h CCAUTH_TOKEN_SCAN_*). */
+static enum ccauth_gs2_cred classify_auth(const char *v, size_t n, size_t t, unsigned acc, const char **tok,
+                                          size_t *toklen, unsigned *scan)
+{
+	size_t e = n;
+
+	if (n == 0)
+		return CCAUTH_GS2_CRED_EMPTY;
+	if (t == 0 || t == n)
+		return CCAUTH_GS2_CRED_MALFORMED;
+	if (acc & C_B64) {
+		*scan = CCAUTH_TOKEN_SCAN_CHARS | ((acc & C_JWT) ? CCAUTH_TOKEN_SCAN_JWT_CHARS : 0);
+	} else {
+		/* b64token = 1*b64char *"=": only trailing '=' may fall outside the class (a second,
+		 * rare pass: padded tokens are opaque, never JWS) */
+		while (e > t && v[e - 1] == '=')
+			e--;
+		if (e == t || e == n || !all_of_class(v + t, e - t, C_B64))
+			return CCAUTH_GS2_CRED_MALFORMED;
+		*scan = CCAUTH_TOKEN_SCAN_CHARS;
+	}
+	*tok = v + t;
+	*toklen = n - t;
+	return CCAUTH_GS2_CRED_BEARER;
 }
 
 /* port = 1*5DIGIT, 1..65535 */
@@ -253,9 +302,10 @@ static int parse_gs2_header(const char *msg, size_t len, size_t *pos, char **aut
 {
 	size_t p = 0;
 
-	if (msg[0] == 'y' || msg[0] == 'p')
+	/* "y": the client could bind but thinks we cannot; right, we offer no -PLUS (RFC 5801 4) */
+	if (msg[0] == 'p')
 		return refuse(r, CCAUTH_GS2_R_CHANNEL_BINDING, "channel binding requested", 0);
-	if (msg[0] != 'n')
+	if (msg[0] != 'n' && msg[0] != 'y')
 		return refuse(r, CCAUTH_GS2_R_GRAMMAR, "gs2-cb-flag expected", 0);
 	if (len < 2 || msg[1] != ',')
 		return refuse(r, CCAUTH_GS2_R_GRAMMAR, "',' expected", 1);
@@ -296,8 +346,9 @@ static int parse_kvpairs(const char *msg, size_t len, size_t p, struct ccauth_oa
 	int seen_auth = 0, seen_host = 0, seen_port = 0;
 
 	for (;;) {
-		size_t kstart = p, klen, vstart, vlen;
-		const char *kv;
+		size_t kstart = p, klen, vstart, vlen, tstart;
+		unsigned acc;
+		int is_auth;
 
 		if (p >= len)
 			return refuse(r, CCAUTH_GS2_R_GRAMMAR, "final kvsep missing", p);
@@ -314,24 +365,24 @@ static int parse_kvpairs(const char *msg, size_t len, size_t p, struct ccauth_oa
 			return refuse(r, CCAUTH_GS2_R_KVPAIR, "bad key", p);
 		klen = p - kstart;
 		vstart = ++p;
-		kv = memchr(msg + p, KVSEP, len - p);
-		p = kv != NULL ? (size_t)(kv - msg) : len;
-		if (!all_of_class(msg + vstart, p - vstart, C_VALUE)) {
-			/* the first offending byte, for the error offset */
-			for (p = vstart; is_value_char((unsigned char)msg[p]); p++)
-				;
-			return refuse(r, CCAUTH_GS2_R_KVPAIR, "bad character in value", p);
-		}
+		is_auth = keyis(msg + kstart, klen, "auth");
+		/* the auth value's token part is scanned on its own, so the scan classifies the token */
+		tstart = is_auth ? bearer_prefix(msg + vstart, len - vstart) : 0;
+		p = scan_value(msg, vstart + tstart, len, &acc);
 		if (p >= len)
 			return refuse(r, CCAUTH_GS2_R_GRAMMAR, "kvsep missing", p);
+		if (msg[p] != KVSEP)
+			return refuse(r, CCAUTH_GS2_R_KVPAIR, "bad character in value", p);
 		vlen = p - vstart;
 		p++;
 
-		if (keyis(msg + kstart, klen, "auth")) {
+		if (is_auth) {
 			if (seen_auth++)
 				return refuse(r, CCAUTH_GS2_R_AUTH, "auth repeated", kstart);
-			if (!auth_value_ok(msg + vstart, vlen, &out->token, &out->token_len))
-				return refuse(r, CCAUTH_GS2_R_AUTH, "auth is not Bearer b64token", vstart);
+			/* any other value is still a grammatical client response: the server answers it
+			 * with the error challenge like an invalid token (RFC 7628 3.1, RFC 6750 3.1) */
+			out->cred = classify_auth(msg + vstart, vlen, tstart, acc, &out->token, &out->token_len,
+			                          &out->token_scan);
 		} else if (keyis(msg + kstart, klen, "host")) {
 			if (seen_host++)
 				return refuse(r, CCAUTH_GS2_R_KVPAIR, "host repeated", kstart);
@@ -632,7 +683,8 @@ void ccauth_gs2_challenge_clear(struct ccauth_oauth_challenge *c)
 
 static int parse_xoauth2(const char *msg, size_t len, struct ccauth_xoauth2_msg *out, struct refusal *r)
 {
-	size_t p, ustart, vstart;
+	size_t p, ustart, vstart, tstart;
+	unsigned acc;
 
 	if (msg_common_checks(msg, len, r) != 0)
 		return -1;
@@ -649,11 +701,13 @@ static int parse_xoauth2(const char *msg, size_t len, struct ccauth_xoauth2_msg 
 	if (len - p < 5 || memcmp(msg + p, "auth=", 5) != 0)
 		return refuse(r, CCAUTH_GS2_R_GRAMMAR, "'auth=' expected", p);
 	vstart = p += 5;
-	while (p < len && msg[p] != KVSEP)
-		p++;
+	tstart = bearer_prefix(msg + vstart, len - vstart);
+	p = scan_value(msg, vstart + tstart, len, &acc);
 	if (p >= len)
 		return refuse(r, CCAUTH_GS2_R_GRAMMAR, "kvsep after auth missing", p);
-	if (!auth_value_ok(msg + vstart, p - vstart, &out->token, &out->token_len))
+	/* XOAUTH2 has no RFC to be lenient towards: anything but Bearer b64token is refused */
+	if (msg[p] != KVSEP || classify_auth(msg + vstart, p - vstart, tstart, acc, &out->token, &out->token_len,
+	                                     &out->token_scan) != CCAUTH_GS2_CRED_BEARER)
 		return refuse(r, CCAUTH_GS2_R_AUTH, "auth is not Bearer b64token", vstart);
 	p++;
 	if (p >= len || msg[p] != KVSEP)

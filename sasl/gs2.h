@@ -1,26 +1,36 @@
 /* The OAUTHBEARER (RFC 7628) and XOAUTH2 message codec: pure C, no libsasl.
  *
- * Grammar (RFC 7628 3.1, RFC 5801 4):
+ * Grammar (RFC 7628 3.1, https://www.rfc-editor.org/rfc/rfc7628#section-3.1; RFC 5801 4,
+ * https://www.rfc-editor.org/rfc/rfc5801#section-4):
  *   client-resp = (gs2-header kvsep *kvpair kvsep) / kvsep
- *   gs2-header  = gs2-cb-flag "," [ "a=" saslname ] ","      ; only "n" is accepted, see below
+ *   gs2-header  = gs2-cb-flag "," [ "a=" saslname ] ","      ; "n" or "y", see below
  *   saslname    = 1*(UTF8-char-safe / "=2C" / "=3D")         ; hex upper case, as RFC 5801 writes it
  *   kvpair      = key "=" value kvsep
  *   key         = 1*ALPHA
  *   value       = *(VCHAR / SP / HTAB / CR / LF)
  *   kvsep       = %x01
- * and the "auth" value (RFC 7235 credentials with RFC 6750 b64token):
+ * and the "auth" value (RFC 7235 credentials with RFC 6750 2.1 b64token,
+ * https://www.rfc-editor.org/rfc/rfc6750#section-2.1):
  *   auth-value  = "Bearer" 1*SP b64token                     ; scheme case-insensitive
  *   b64token    = 1*(ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/") *"="
  *
- * Choices beyond the ABNF, all refused as CCAUTH_E_MALFORMED (the plugin answers SASL_BADPROT):
- * - "y" is refused like "p=": the issue asks for it and no real client sends it (PostgreSQL
- *   accepts "y"; RFC 5801 would allow it because this server offers no -PLUS variant).  The
- *   reason field tells the server it was channel binding.  "F," (non-standard GSS) is refused.
+ * The grammar of the message and the form of the credential are two questions.  A message that
+ * breaks the grammar is refused as CCAUTH_E_MALFORMED (the plugin answers SASL_BADPROT).  An
+ * "auth" value is any value: one that is not "Bearer" 1*SP b64token (empty included: "auth=" is
+ * how libpq-style clients ask for the issuer) parses, with cred saying so, and the server answers
+ * it like an invalid token: the RFC 7628 3.2.2 error challenge, then failure (RFC 6750 3.1 calls a
+ * malformed token invalid_token).
+ *
+ * Choices beyond the ABNF, refused as CCAUTH_E_MALFORMED:
+ * - "p=" (channel binding); "y" is accepted like "n": it says the client could bind but thinks the
+ *   server cannot, which is true, as no -PLUS variant is offered (RFC 5801 4).  "F," (GSS) refused.
  * - control characters (%x00-1F, %x7F) and invalid UTF-8 in the authzid, although
  *   UTF8-1-safe admits them: an authorization identity with controls is a log injection.
- * - exactly one "auth"; a repeated "host" or "port" is refused too; unknown keys are ignored.
+ * - exactly one "auth" (none or two is a protocol error, as RFC 7628 3.1 requires it once);
+ *   a repeated "host" or "port" is refused too; unknown keys are ignored.
  * - "host" must not be empty; "port" is 1*5DIGIT in 1..65535.
  * - a NUL byte anywhere; more than CCAUTH_GS2_MAX_MSG bytes.
+ * XOAUTH2 (no RFC) stays strict: its auth value must be "Bearer" 1*SP b64token.
  *
  * Ownership: parsed tokens and host are (ptr,len) views into the caller's message, not copies:
  * the caller owns and wipes that buffer (it holds the token).  authzid / user are malloc'd,
@@ -43,20 +53,30 @@
 enum ccauth_gs2_reason {
 	CCAUTH_GS2_R_OK = 0,
 	CCAUTH_GS2_R_GRAMMAR,         /* framing: header, separators, trailing data */
-	CCAUTH_GS2_R_CHANNEL_BINDING, /* gs2-cb-flag "y" or "p=..." */
+	CCAUTH_GS2_R_CHANNEL_BINDING, /* gs2-cb-flag "p=..." */
 	CCAUTH_GS2_R_AUTHZID,         /* bad saslname (escape, empty, controls, UTF-8) */
 	CCAUTH_GS2_R_KVPAIR,          /* bad key or value characters, bad host/port, repeated key */
-	CCAUTH_GS2_R_AUTH,            /* auth missing, repeated, not "Bearer" 1*SP b64token */
+	CCAUTH_GS2_R_AUTH,            /* auth missing, repeated; XOAUTH2: not "Bearer" 1*SP b64token */
 	CCAUTH_GS2_R_USER,            /* XOAUTH2: bad user */
 	CCAUTH_GS2_R_NUL,             /* NUL byte in the message */
 	CCAUTH_GS2_R_TOO_LONG,        /* longer than CCAUTH_GS2_MAX_MSG */
 };
 
+/* What a grammatical OAUTHBEARER message carried as its "auth" value. */
+enum ccauth_gs2_cred {
+	CCAUTH_GS2_CRED_BEARER = 0, /* "Bearer" 1*SP b64token: token is set */
+	CCAUTH_GS2_CRED_EMPTY,      /* "auth=": a discovery request */
+	CCAUTH_GS2_CRED_MALFORMED,  /* anything else */
+};
+
 struct ccauth_oauthbearer_msg {
-	char *authzid;     /* unescaped, malloc'd; NULL when absent */
-	const char *token; /* view into the message; the b64token after "Bearer" and spaces */
+	char *authzid; /* unescaped, malloc'd; NULL when absent */
+	enum ccauth_gs2_cred cred;
+	const char *token; /* view into the message; the b64token after "Bearer" and spaces; NULL
+	                    * unless cred is CCAUTH_GS2_CRED_BEARER */
 	size_t token_len;
-	const char *host; /* view into the message; NULL when absent */
+	unsigned token_scan; /* what the parser's one scan proved: validate.h CCAUTH_TOKEN_SCAN_* */
+	const char *host;    /* view into the message; NULL when absent */
 	size_t host_len;
 	unsigned port; /* 0 when absent */
 	enum ccauth_gs2_reason reason;
@@ -66,6 +86,7 @@ struct ccauth_xoauth2_msg {
 	char *user;        /* malloc'd; never NULL on success */
 	const char *token; /* view into the message */
 	size_t token_len;
+	unsigned token_scan; /* as in struct ccauth_oauthbearer_msg */
 	enum ccauth_gs2_reason reason;
 };
 
@@ -77,7 +98,7 @@ struct ccauth_oauth_challenge {
 };
 
 /* Server side: the client's initial response.  out is zeroed first and, on failure, left empty
- * except for out->reason. */
+ * except for out->reason.  CCAUTH_OK means grammatical: check out->cred before using the token. */
 enum ccauth_status ccauth_gs2_parse_client(const char *msg, size_t len, struct ccauth_oauthbearer_msg *out,
                                            struct ccauth_error *err);
 void ccauth_gs2_msg_clear(struct ccauth_oauthbearer_msg *m);

@@ -2,9 +2,10 @@
  *
  * Exchange: the client's first message is parsed by gs2.c (grammar errors: SASL_BADPROT) and the
  * token validated by the core.  Valid: the mapped identity becomes the authentication id, a
- * requested authorization id goes to libsasl's proxy authorization.  Rejected: the error JSON is
- * sent as a challenge, the client must answer with \x01 (XOAUTH2: an empty response), and then
- * the exchange fails with SASL_BADAUTH.
+ * requested authorization id goes to libsasl's proxy authorization.  Rejected, or no bearer
+ * token in a grammatical message (an empty "auth=" asks for the issuer): the error JSON is sent as
+ * a challenge, the client must answer with \x01 (XOAUTH2: an empty response), and then the
+ * exchange fails with SASL_BADAUTH (RFC 7628 3.2.2).
  *
  * Logging costs nothing unless the application's log_level asks for it: every line is checked
  * against the connection's level before it is formatted (libsasl formats all it is handed).
@@ -48,7 +49,7 @@ struct server_glob {
 
 /* ST_FINISHED: the exchange ended (success or failure); libsasl still calls mech_step when an
  * application steps on after a failure, and that must never authenticate. */
-enum { ST_START, ST_EMPTY_SENT, ST_ERROR_SENT, ST_FINISHED };
+enum { ST_START, ST_ERROR_SENT, ST_FINISHED };
 
 struct server_conn {
 	struct server_glob *glob; /* mech_step gets no glob_context */
@@ -332,6 +333,7 @@ static int step(struct server_conn *c, sasl_server_params_t *sp, const char *in,
 	const struct ccauth_identity *id = NULL;
 	const char *token, *authzid;
 	size_t tlen;
+	unsigned scan;
 	char fpr[CCAUTH_FPR_HEXLEN + 1];
 	enum ccauth_status st;
 	int rc, level;
@@ -339,24 +341,24 @@ static int step(struct server_conn *c, sasl_server_params_t *sp, const char *in,
 	if (c->state == ST_ERROR_SENT)
 		return error_ack(c, sp, in, inlen);
 	if (in == NULL || inlen == 0) {
-		/* no initial response: RFC 7628 3.1 asks for an empty challenge, once */
-		if (c->state == ST_EMPTY_SENT) {
-			sp->utils->seterror(sp->utils->conn, 0, "%s: empty client response", mech_name(c->mech));
-			return SASL_BADPROT;
-		}
-		c->state = ST_EMPTY_SENT;
-		*out = "";
-		return SASL_CONTINUE;
+		/* An absent initial response never gets here: libsasl answers it with the empty
+		 * challenge itself (SASL_FEAT_WANT_CLIENT_FIRST; lib/server.c sasl_server_start calls
+		 * mech_step only when clientin is not NULL).  So this is an empty message the client
+		 * sent, initial or after that challenge, and no client-resp is empty (RFC 7628 3.1). */
+		sp->utils->seterror(sp->utils->conn, 0, "%s: empty client response", mech_name(c->mech));
+		return SASL_BADPROT;
 	}
 	if (c->mech == CCAUTH_MECH_XOAUTH2) {
 		st = ccauth_xoauth2_parse_client(in, inlen, &xo, &err);
 		token = xo.token;
 		tlen = xo.token_len;
+		scan = xo.token_scan;
 		authzid = xo.user;
 	} else {
 		st = ccauth_gs2_parse_client(in, inlen, &ob, &err);
 		token = ob.token;
 		tlen = ob.token_len;
+		scan = ob.token_scan;
 		authzid = ob.authzid;
 	}
 	if (st != CCAUTH_OK) {
@@ -365,9 +367,20 @@ static int step(struct server_conn *c, sasl_server_params_t *sp, const char *in,
 		rc = ccauth_sasl_result(st); /* CCAUTH_E_MALFORMED: SASL_BADPROT */
 		goto out;
 	}
+	if (c->mech == CCAUTH_MECH_OAUTHBEARER && ob.cred != CCAUTH_GS2_CRED_BEARER) {
+		/* a discovery request (empty auth) is routine for libpq-style clients: debug only */
+		level = ob.cred == CCAUTH_GS2_CRED_EMPTY ? SASL_LOG_DEBUG : SASL_LOG_FAIL;
+		if (sp->log_level >= level)
+			sp->utils->log(sp->utils->conn, level, "ccauth: %s %s: sending the error challenge",
+			               mech_name(c->mech),
+			               ob.cred == CCAUTH_GS2_CRED_EMPTY ? "discovery request (empty auth)"
+			                                                : "auth is not Bearer b64token");
+		rc = send_error(g, c, sp, out, outlen);
+		goto out;
+	}
 	/* the core's own lines (keys, introspection) go to this connection at its level */
 	ccauth_sasl_log_enter(sp->utils, sp->log_level);
-	st = ccauth_validate(g->validator, token, tlen, (int64_t)time(NULL), &id, &err);
+	st = ccauth_validate_scanned(g->validator, token, tlen, scan, (int64_t)time(NULL), &id, &err);
 	ccauth_sasl_log_leave();
 	if (st == CCAUTH_OK) {
 		if (sp->log_level >= SASL_LOG_NOTE)

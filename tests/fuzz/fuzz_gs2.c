@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "../sasl/gs2.h"
+#include "util.h"
+#include "validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,8 +24,27 @@ static void check_oauthbearer(const char *msg, size_t len)
 			abort();
 		return;
 	}
+	/* a grammatical message without a bearer token (the server answers it with the error
+	 * challenge): nothing to rebuild */
+	if (m.cred != CCAUTH_GS2_CRED_BEARER) {
+		if (m.token != NULL || m.token_len != 0 || m.token_scan != 0)
+			abort();
+		ccauth_gs2_msg_clear(&m);
+		return;
+	}
 	if (m.token == NULL || m.token_len == 0 || m.token < msg || m.token + m.token_len > msg + len)
 		abort();
+	/* what the one scan told the validator must be true of every byte */
+	if (!(m.token_scan & CCAUTH_TOKEN_SCAN_CHARS) || !ccauth_token_chars_ok(m.token, m.token_len))
+		abort();
+	for (size_t i = 0; i < m.token_len; i++) {
+		unsigned char c = (unsigned char)m.token[i];
+		int jwt = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		          c == '_' || c == '.';
+
+		if ((m.token_scan & CCAUTH_TOKEN_SCAN_JWT_CHARS) && !jwt)
+			abort();
+	}
 	if (m.host != NULL) {
 		host = malloc(m.host_len + 1);
 		if (host == NULL)

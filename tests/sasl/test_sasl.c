@@ -258,8 +258,12 @@ done:
 	sasl_dispose(&sc);
 }
 
+/* the error challenge of the last server_raw round trip */
+static char raw_challenge[8192];
+static unsigned raw_challen;
+
 /* Feed one raw client message to the server: the server's result, after the \x01 ack when the
- * server answered with an error challenge (*roundtrip set). */
+ * server answered with an error challenge (*roundtrip set, the challenge in raw_challenge). */
 static int server_raw(const char *mech, const char *msg, size_t len, int *roundtrip)
 {
 	sasl_callback_t scbs[2];
@@ -274,6 +278,8 @@ static int server_raw(const char *mech, const char *msg, size_t len, int *roundt
 	rc = sasl_server_start(sc, mech, msg, (unsigned)len, &sout, &soutlen);
 	if (rc == SASL_CONTINUE && soutlen > 0) {
 		*roundtrip = 1;
+		raw_challen = soutlen < sizeof(raw_challenge) ? soutlen : 0;
+		memcpy(raw_challenge, sout, raw_challen);
 		rc = sasl_server_step(sc, strcmp(mech, "XOAUTH2") == 0 ? "" : KV, strcmp(mech, "XOAUTH2") == 0 ? 0 : 1,
 		                      &sout, &soutlen);
 	}
@@ -671,21 +677,95 @@ static void test_empty_initial_response(void **state)
 	free(msg);
 }
 
-static void test_twice_empty(void **state)
+static void test_empty_messages(void **state)
 {
-	sasl_callback_t scbs[2];
-	struct proxy proxy = {0};
-	sasl_conn_t *sc = server_new(&proxy, scbs);
-	const char *sout = NULL;
-	unsigned soutlen = 0;
+	/* No client-resp is empty (RFC 7628 3.1).  An absent initial response (NULL) gets libsasl's
+	 * empty challenge (WANT_CLIENT_FIRST); a present but empty one (non-NULL, length 0) reaches
+	 * the plugin and is a protocol error, and so is an empty answer to that challenge. */
+	for (int mech = 0; mech < 2; mech++) {
+		const char *name = mech ? "XOAUTH2" : "OAUTHBEARER";
+		sasl_callback_t scbs[2];
+		struct proxy proxy = {0};
+		sasl_conn_t *sc = server_new(&proxy, scbs);
+		const char *sout = NULL;
+		unsigned soutlen = 99;
 
-	secprops(sc);
-	/* libsasl sends the first empty challenge itself (WANT_CLIENT_FIRST), the plugin one more */
-	assert_int_equal(sasl_server_start(sc, "OAUTHBEARER", NULL, 0, &sout, &soutlen), SASL_CONTINUE);
-	assert_int_equal(sasl_server_step(sc, "", 0, &sout, &soutlen), SASL_CONTINUE);
-	assert_int_equal(soutlen, 0);
-	assert_int_equal(sasl_server_step(sc, "", 0, &sout, &soutlen), SASL_BADPROT);
-	sasl_dispose(&sc);
+		secprops(sc);
+		assert_int_equal(sasl_server_start(sc, name, NULL, 0, &sout, &soutlen), SASL_CONTINUE);
+		assert_int_equal(soutlen, 0);
+		assert_int_equal(sasl_server_step(sc, "", 0, &sout, &soutlen), SASL_BADPROT);
+		sasl_dispose(&sc);
+
+		sc = server_new(&proxy, scbs);
+		secprops(sc);
+		assert_int_equal(sasl_server_start(sc, name, "", 0, &sout, &soutlen), SASL_BADPROT);
+		sasl_dispose(&sc);
+	}
+}
+
+/* A client that has sent its first OAUTHBEARER message (token from c, callbacks in ccbs[2], which
+ * must outlive it); the caller steps it on. */
+static sasl_conn_t *client_started(struct creds *c, sasl_callback_t *ccbs)
+{
+	sasl_conn_t *cc = NULL;
+	sasl_interact_t *prompts = NULL;
+	const char *out = NULL, *chosen = NULL;
+	unsigned outlen = 0;
+
+	ccbs[0] = (sasl_callback_t){SASL_CB_PASS, CB(cb_pass), c};
+	ccbs[1] = (sasl_callback_t){SASL_CB_LIST_END, NULL, NULL};
+	assert_int_equal(sasl_client_new("ldap", "localhost", NULL, NULL, ccbs, 0, &cc), SASL_OK);
+	secprops(cc);
+	assert_int_equal(sasl_client_start(cc, "OAUTHBEARER", &prompts, &out, &outlen, &chosen), SASL_CONTINUE);
+	return cc;
+}
+
+/* A grammatical message whose auth value is not a bearer token gets the RFC 7628 3.2.2 error
+ * challenge, exactly as an invalid token does; "auth=" is how libpq-style clients ask for it
+ * (discovery): challenge with openid-configuration, the client's kvsep, then SASL_BADAUTH. */
+static void test_discovery_round_trip(void **state)
+{
+	static const char *const msgs[] = {
+	    "n,," KV "auth=" KV KV,
+	    "y,," KV "auth=" KV KV,
+	    "n,," KV "host=localhost" KV "port=3890" KV "auth=" KV KV,
+	    "n,," KV "auth=Bearer hello!" KV KV,
+	};
+	static const char want[] = "{\"status\":\"invalid_token\",\"scope\":\"ldap.read\","
+	                           "\"openid-configuration\":\"" ISS "/.well-known/openid-configuration\"}";
+
+	opt_scope = "ldap.read";
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		int rt;
+
+		/* the challenge, the client's kvsep, then SASL_BADAUTH (never SASL_OK) */
+		assert_int_equal(server_raw("OAUTHBEARER", msgs[i], strlen(msgs[i]), &rt), SASL_BADAUTH);
+		assert_int_equal(rt, 1);
+		assert_int_equal(raw_challen, strlen(want));
+		assert_memory_equal(raw_challenge, want, raw_challen);
+	}
+	assert_non_null(strstr(logbuf, "discovery request (empty auth)"));
+	assert_non_null(strstr(logbuf, "auth is not Bearer b64token"));
+}
+
+/* The client side of the same round trip, through libsasl: the client plugin reads the
+ * challenge and answers with the kvsep. */
+static void test_client_reads_discovery_challenge(void **state)
+{
+	struct creds c = {.pass = good};
+	sasl_callback_t ccbs[2];
+	sasl_conn_t *cc;
+	sasl_interact_t *prompts = NULL;
+	const char *out = NULL;
+	unsigned outlen = 0;
+	static const char ch[] =
+	    "{\"status\":\"invalid_token\",\"openid-configuration\":\"" ISS "/.well-known/openid-configuration\"}";
+
+	cc = client_started(&c, ccbs);
+	assert_int_equal(sasl_client_step(cc, ch, sizeof(ch) - 1, &prompts, &out, &outlen), SASL_CONTINUE);
+	assert_int_equal(outlen, 1);
+	assert_memory_equal(out, KV, 1);
+	sasl_dispose(&cc);
 }
 
 static void test_bad_ack(void **state)
@@ -706,7 +786,7 @@ static void test_bad_ack(void **state)
 }
 
 /* A failed exchange stays failed: a further step with a good token after the error round trip,
- * a bad ack, a grammar error or a second empty response must not authenticate.  libsasl 2.1.28
+ * a bad ack, a grammar error or an empty response must not authenticate.  libsasl 2.1.28
  * disposes the mechanism context after a failure and still calls mech_step, with NULL. */
 static void test_no_success_after_failure(void **state)
 {
@@ -717,10 +797,10 @@ static void test_no_success_after_failure(void **state)
 		size_t secondlen;
 	} cases[] = {
 #define M(lit) lit, sizeof(lit) - 1
-	    {M("n,," KV "auth=Bearer abc" KV KV), M(KV)},    /* error round trip, then BADAUTH */
-	    {M("n,," KV "auth=Bearer abc" KV KV), M(KV KV)}, /* error challenge, bad ack */
-	    {M("n,," KV "auth=Basic abc" KV KV), NULL, 0},   /* grammar error */
-	    {M(""), M("")},                                  /* empty, empty again */
+	    {M("n,," KV "auth=Bearer abc" KV KV), M(KV)},              /* error round trip, then BADAUTH */
+	    {M("n,," KV "auth=Bearer abc" KV KV), M(KV KV)},           /* error challenge, bad ack */
+	    {M("n,," KV "k3y=x" KV "auth=Bearer abc" KV KV), NULL, 0}, /* grammar error */
+	    {M(""), NULL, 0}, /* an empty answer to libsasl's empty challenge */
 #undef M
 	};
 	size_t n = strlen(good) + 32;
@@ -759,15 +839,12 @@ static void test_no_success_after_failure(void **state)
 static void test_client_no_success_after_bad_challenge(void **state)
 {
 	struct creds c = {.pass = good};
-	sasl_callback_t ccbs[] = {{SASL_CB_PASS, CB(cb_pass), &c}, {SASL_CB_LIST_END, NULL, NULL}};
-	sasl_conn_t *cc = NULL;
+	sasl_callback_t ccbs[2];
+	sasl_conn_t *cc = client_started(&c, ccbs);
 	sasl_interact_t *prompts = NULL;
-	const char *out = NULL, *chosen = NULL;
+	const char *out = NULL;
 	unsigned outlen = 0;
 
-	assert_int_equal(sasl_client_new("ldap", "localhost", NULL, NULL, ccbs, 0, &cc), SASL_OK);
-	secprops(cc);
-	assert_int_equal(sasl_client_start(cc, "OAUTHBEARER", &prompts, &out, &outlen, &chosen), SASL_CONTINUE);
 	assert_int_equal(sasl_client_step(cc, "{not json", 9, &prompts, &out, &outlen), SASL_BADPROT);
 	assert_int_not_equal(sasl_client_step(cc, NULL, 0, &prompts, &out, &outlen), SASL_OK);
 	sasl_dispose(&cc);
@@ -789,11 +866,11 @@ static const struct malformed {
 	int want;
 } oauthbearer_bad[] =
     {
+        T("empty (present, not absent)", "", SASL_BADPROT),
         T("just the kvsep", KV, SASL_BADPROT),
         T("flag only", "n", SASL_BADPROT),
         T("one comma", "n," KV AUTH KV KV, SASL_BADPROT),
         T("no kvsep after the header", "n,," AUTH KV KV, SASL_BADPROT),
-        T("channel binding y", "y,," KV AUTH KV KV, SASL_BADPROT),
         T("channel binding p", "p=tls-unique,," KV AUTH KV KV, SASL_BADPROT),
         T("unknown flag", "x,," KV AUTH KV KV, SASL_BADPROT),
         T("GSS F prefix", "F,n,," KV AUTH KV KV, SASL_BADPROT),
@@ -806,13 +883,6 @@ static const struct malformed {
         T("no auth", "n,," KV KV, SASL_BADPROT),
         T("only host", "n,," KV "host=x" KV KV, SASL_BADPROT),
         T("two auth", "n,," KV AUTH KV AUTH KV KV, SASL_BADPROT),
-        T("Basic scheme", "n,," KV "auth=Basic abc" KV KV, SASL_BADPROT),
-        T("no token", "n,," KV "auth=Bearer" KV KV, SASL_BADPROT),
-        T("no token after space", "n,," KV "auth=Bearer " KV KV, SASL_BADPROT),
-        T("no space", "n,," KV "auth=Bearerabc" KV KV, SASL_BADPROT),
-        T("two tokens", "n,," KV "auth=Bearer abc def" KV KV, SASL_BADPROT),
-        T("= inside the token", "n,," KV "auth=Bearer ab=c" KV KV, SASL_BADPROT),
-        T("comma in the token", "n,," KV "auth=Bearer a,b" KV KV, SASL_BADPROT),
         T("missing final kvsep", "n,," KV AUTH KV, SASL_BADPROT),
         T("trailing data", "n,," KV AUTH KV KV "x", SASL_BADPROT),
         T("extra kvsep", "n,," KV AUTH KV KV KV, SASL_BADPROT),
@@ -827,7 +897,25 @@ static const struct malformed {
         T("NUL in the header", "n,\0," KV AUTH KV KV, SASL_BADPROT),
         T("DEL in a value", "n,," KV "x=\x7f" KV AUTH KV KV, SASL_BADPROT),
         T("XOAUTH2 message sent to OAUTHBEARER", "user=a" KV AUTH KV KV, SASL_BADPROT),
+        T("control char in auth", "n,," KV "auth=Bearer a\002b" KV KV, SASL_BADPROT),
+        T("8-bit byte in auth", "n,," KV "auth=Bearer caf\303\251" KV KV, SASL_BADPROT),
+        T("two auth, the first empty", "n,," KV "auth=" KV AUTH KV KV, SASL_BADPROT),
         /* well-formed, bad token: round trip */
+        T("channel binding y (none offered)", "y,," KV AUTH KV KV, ROUNDTRIP),
+        /* a grammatical value that is no bearer credential: round trip (RFC 7628 3.1) */
+        T("empty auth (discovery)", "n,," KV "auth=" KV KV, ROUNDTRIP),
+        T("Bearer and a space, no token", "n,," KV "auth=Bearer " KV KV, ROUNDTRIP),
+        T("Bearer alone", "n,," KV "auth=Bearer" KV KV, ROUNDTRIP),
+        T("= inside the token", "n,," KV "auth=Bearer a===b" KV KV, ROUNDTRIP),
+        T("! in the token", "n,," KV "auth=Bearer hello!" KV KV, ROUNDTRIP),
+        T("trailing space", "n,," KV "auth=Bearer abc " KV KV, ROUNDTRIP),
+        T("trailing tab", "n,," KV "auth=Bearer abc\t" KV KV, ROUNDTRIP),
+        T("Beare", "n,," KV "auth=Beare x" KV KV, ROUNDTRIP),
+        T("OAuth scheme", "n,," KV "auth=OAuth realm=\"x\"" KV KV, ROUNDTRIP),
+        T("Basic scheme", "n,," KV "auth=Basic abc" KV KV, ROUNDTRIP),
+        T("no space", "n,," KV "auth=Bearerabc" KV KV, ROUNDTRIP),
+        T("two tokens", "n,," KV "auth=Bearer abc def" KV KV, ROUNDTRIP),
+        T("comma in the token", "n,," KV "auth=Bearer a,b" KV KV, ROUNDTRIP),
         T("garbage token", "n,," KV AUTH KV KV, ROUNDTRIP),
         T("not even a JWT", "n,," KV "auth=Bearer abc" KV KV, ROUNDTRIP),
         T("padding token", "n,," KV "auth=Bearer abc==" KV KV, ROUNDTRIP),
@@ -838,7 +926,9 @@ static const struct malformed {
         T("authzid with escapes", "n,a=a=2Cb=3Dc," KV AUTH KV KV, ROUNDTRIP),
 },
   xoauth2_bad[] = {
+      T("empty (present, not absent)", "", SASL_BADPROT),
       T("empty user", "user=" KV AUTH KV KV, SASL_BADPROT),
+      T("empty auth", "user=a" KV "auth=" KV KV, SASL_BADPROT),
       T("no user", AUTH KV KV, SASL_BADPROT),
       T("no auth", "user=a" KV KV, SASL_BADPROT),
       T("auth first", AUTH KV "user=a" KV KV, SASL_BADPROT),
@@ -928,7 +1018,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_issuers_option, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_issuers_option_unknown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_initial_response, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_twice_empty, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_messages, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_discovery_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_reads_discovery_challenge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_ack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_success_after_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_client_no_success_after_bad_challenge, setup, teardown),
