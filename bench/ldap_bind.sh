@@ -9,12 +9,25 @@
 # connection per bind, over ldapi:// and over TCP (ldap://127.0.0.1), ROUNDS times interleaved;
 # the best round counts.  For TCP, slapd gets olcSaslSecProps none and the client SASL secprops
 # none, so OAUTHBEARER is offered without TLS - for this bench only (the tests keep StartTLS).
-# Then slapd's RSS, and the same without the plugin (SASL_PATH without it; mech_list EXTERNAL).
+# Then the same with a slapd that has no authz-regexp rules (EXTERNAL, cached, first-seen: the
+# bind DN is the SASL name itself, as when ACLs and authzTo name uid=ID,cn=oauthbearer,cn=auth),
+# slapd's RSS, and the same without the plugin (SASL_PATH without it; mech_list EXTERNAL).
+#
+# Every OAUTHBEARER figure is also printed as a ratio to SASL EXTERNAL of the same slapd in the same
+# run (EXTERNAL needs ldapi, so TCP rows use the ldapi EXTERNAL of the same connection mode), and
+# a summary gives slapd CPU per bind for simple, EXTERNAL, cached and first-seen with and without
+# authz-regexp, against the targets of issue #13 (first-seen <= 2.3x cached; cached >= 0.95x
+# EXTERNAL in speed, i.e. EXTERNAL's CPU / cached's CPU, without authz-regexp).
 #
 # BENCH_CPU (default 0): slapd and the client run pinned to this one CPU (taskset), so a bind
 # costs its CPU work and not the hand-over between CPUs: on a VM whose idle vCPUs sleep, each
 # wake-up across CPUs costs tens of microseconds and moves with unrelated load, more than a whole
-# simple bind.  BENCH_CPU= (empty) leaves the scheduler alone.
+# simple bind.  BENCH_CPU= (empty) leaves the scheduler alone.  BENCH_TRANSPORTS (default
+# "ldapi tcp"): the transports to run.
+#
+# BENCH_CALLGRIND=1: slapd runs under valgrind --tool=callgrind and its cost per bind is counted in
+# instructions (kIr, from a callgrind dump before and after each run) instead of CPU time: slow,
+# but the machine's load does not move it, so before/after comparisons hold on a busy machine.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/.." && pwd)
@@ -33,6 +46,14 @@ rounds=${3:-3}
 . "$top_srcdir/tests/lib/slapd.sh"
 [ "$(id -u)" -eq 0 ] || { echo "ldap_bind.sh: needs root (unshare -m)" >&2; exit 2; }
 cpu=${BENCH_CPU-0}
+transports=${BENCH_TRANSPORTS:-ldapi tcp}
+callgrind=${BENCH_CALLGRIND:-}
+unit=us
+if [ -n "$callgrind" ]; then
+	command -v callgrind_control >/dev/null 2>&1 || { echo "ldap_bind.sh: valgrind (callgrind_control) missing" >&2; exit 2; }
+	unit=kIr
+	export SLAPD_START_TRIES=1200
+fi
 pin=""
 if [ -n "$cpu" ]; then
 	command -v taskset >/dev/null 2>&1 || { echo "ldap_bind.sh: taskset missing (BENCH_CPU= to run unpinned)" >&2; exit 2; }
@@ -52,27 +73,17 @@ umask 077
 
 ISS=https://as.bench.invalid
 AUD=ldap://ldap.bench.invalid
-jose_rsa_key "$W/key.pem"
-jose_rsa_jwks "$W/key.pem" k1 >"$W/jwks.json"
-cat >"$W/ccauth.conf" <<EOF
-[global]
-cache_dir =
-
-[issuer bench]
-issuer = $ISS
-jwks_file = $W/jwks.json
-audience = $AUD
-required_scope = ldap
-EOF
+slapd_static_issuer "$W" bench "$ISS" "$AUD" || exit 1
 as_setup_ca "$W/ca" >/dev/null || exit 1
 port=$((20000 + $$ % 20000))
 export CCAUTH_CONF="$W/ccauth.conf" # the client side: no [client], the password is the token
 # logging costs more than a bind: off (stderr and syslog) unless asked for
 export SLAPD_DEBUG=${SLAPD_DEBUG:-0} SLAPD_LOGLEVEL=${SLAPD_LOGLEVEL:-0}
 
-start() { # DIR SASL_PATH MECHS
+start() { # DIR SASL_PATH MECHS (SLAPD_NO_AUTHZ_REGEXP from the environment)
 	mkdir -p "$1"
-	SASL_PATH=$2 slapd_start "$1" "$port" "$W/ca" "mech_list: $3
+	[ -z "$callgrind" ] || SLAPD_WRAPPER="valgrind --tool=callgrind --callgrind-out-file=$1/cg.out"
+	SASL_PATH=$2 SLAPD_WRAPPER=${SLAPD_WRAPPER:-} slapd_start "$1" "$port" "$W/ca" "mech_list: $3
 ccauth_config: $W/ccauth.conf" || exit 1
 	ldapi="ldapi://$(printf %s "$1/ldapi" | sed 's,/,%2F,g')"
 	# SASL without TLS over TCP, for this bench (root over ldapi may manage cn=config)
@@ -83,7 +94,16 @@ ccauth_config: $W/ccauth.conf" || exit 1
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$(cat "$1/slapd.fg.pid")/status"; }
 # slapd's CPU time in ns, summed over its threads (schedstat: clock ticks are too coarse for a
 # run of 5000 binds of 20 us)
-ticks() { cat /proc/"$(cat "$slapd_dir/slapd.fg.pid")"/task/*/schedstat | awk '{t += $1} END {printf "%.0f\n", t}'; }
+# (BENCH_CALLGRIND: instructions so far, the sum of the dumps: each dump zeroes the counters)
+ticks() {
+	_pid=$(cat "$slapd_dir/slapd.fg.pid")
+	if [ -n "$callgrind" ]; then
+		callgrind_control --dump "$_pid" >/dev/null 2>&1
+		cat "$slapd_dir"/cg.out.* | awk '/^totals:/ {t += $2} END {printf "%.0f\n", t}'
+	else
+		cat /proc/"$_pid"/task/*/schedstat | awk '{t += $1} END {printf "%.0f\n", t}'
+	fi
+}
 
 # bench_mode LABEL TRANSPORT CONN N MODE ARGS...: one run, its line appended to $W/runs
 bench_mode() {
@@ -102,30 +122,49 @@ bench_mode() {
 	echo "$_label $_tr/$_conn $_out server_cpu_us $_us" >>"$W/runs"
 }
 
+# run_rounds PREFIX MODES: ROUNDS times over both transports and connection modes, each of MODES
+# (simple external cached first-seen) with label PREFIX-MODE (the bare mode name for PREFIX "")
+run_rounds() {
+	_pre=$1
+	shift
+	r=1
+	while [ $r -le "$rounds" ]; do
+		for tr in $transports; do
+			for conn in reuse new; do
+				n=$n_reuse
+				[ $conn = new ] && n=$n_new
+				for m in "$@"; do
+					case $m in
+					simple) bench_mode "${_pre}simple" $tr $conn "$n" simple "uid=alice,ou=people,dc=example,dc=test" alice-pw ;;
+					external) [ $tr = tcp ] || bench_mode "${_pre}external" $tr $conn "$n" external ;;
+					cached) bench_mode "${_pre}oauth-cached" $tr $conn "$n" oauth "$good" ;;
+					first-seen) bench_mode "${_pre}oauth-first-seen" $tr $conn "$n" oauth-fresh "$W/key.pem" "$ISS" "$AUD" svc-bench ;;
+					esac
+				done
+			done
+		done
+		r=$((r + 1))
+	done
+}
+
 D1="$W/with"
 slapd_dir=$D1
 start "$D1" "$plugdir" "OAUTHBEARER EXTERNAL"
 SASL_PATH_CLIENT=$plugdir
 # the token of the cached mode (validated at its first bind, then a cache hit)
-good=$(jose_rs256 "$W/key.pem" '{"alg":"RS256","typ":"at+jwt","kid":"k1"}' \
-	"{\"iss\":\"$ISS\",\"sub\":\"svc-bench\",\"client_id\":\"svc-bench\",\"aud\":\"$AUD\",\"scope\":\"ldap\",\"iat\":$(date +%s),\"exp\":$(($(date +%s) + 3600))}")
+good=$(slapd_static_token "$W" "$ISS" "$AUD" svc-bench)
 rss_start=$(rss "$D1")
-r=1
-while [ $r -le "$rounds" ]; do
-	for tr in ldapi tcp; do
-		for conn in reuse new; do
-			n=$n_reuse
-			[ $conn = new ] && n=$n_new
-			bench_mode simple $tr $conn "$n" simple "uid=alice,ou=people,dc=example,dc=test" alice-pw
-			[ $tr = tcp ] || bench_mode external $tr $conn "$n" external
-			bench_mode oauth-cached $tr $conn "$n" oauth "$good"
-			bench_mode oauth-first-seen $tr $conn "$n" oauth-fresh "$W/key.pem" "$ISS" "$AUD" svc-bench
-		done
-	done
-	r=$((r + 1))
-done
+run_rounds "" simple external cached first-seen
 rss_with=$(rss "$D1")
 slapd_stop "$D1"
+
+D3="$W/noregexp"
+slapd_dir=$D3
+export SLAPD_NO_AUTHZ_REGEXP=1
+start "$D3" "$plugdir" "OAUTHBEARER EXTERNAL"
+unset SLAPD_NO_AUTHZ_REGEXP
+run_rounds "noregexp-" external cached first-seen
+slapd_stop "$D3"
 
 D2="$W/without"
 slapd_dir=$D2
@@ -133,30 +172,23 @@ mkdir -p "$W/noplugins"
 start "$D2" "$W/noplugins" "EXTERNAL"
 SASL_PATH_CLIENT=$W/noplugins
 rss_without_start=$(rss "$D2")
-r=1
-while [ $r -le "$rounds" ]; do
-	for tr in ldapi tcp; do
-		for conn in reuse new; do
-			n=$n_reuse
-			[ $conn = new ] && n=$n_new
-			bench_mode noplugin-simple $tr $conn "$n" simple "uid=alice,ou=people,dc=example,dc=test" alice-pw
-			[ $tr = tcp ] || bench_mode noplugin-external $tr $conn "$n" external
-		done
-	done
-	r=$((r + 1))
-done
+run_rounds "noplugin-" simple external
 rss_without=$(rss "$D2")
 slapd_stop "$D2"
 
 # report: per label and connection mode the best binds/s of the rounds (wall clock: the machine's
-# load moves it) and the median CPU per bind of slapd and of the client (load hardly moves it);
-# ratios against simple bind in the same connection mode
+# load moves it) and the lowest CPU per bind of slapd and of the client (on a shared machine other
+# processes' load adds CPU time through caches and sibling threads, never removes it);
+# ratios against simple bind in the same connection mode, and slapd CPU against EXTERNAL of the
+# same slapd (with or without authz-regexp) and connection mode
 awk '
-	function median(str,   a, n, i, j, t) {
+	function lowest(str,   a, n, i, m) {
 		n = split(str, a, " ")
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return a[int((n + 1) / 2)]
+		m = a[1]
+		for (i = 2; i <= n; i++) if (a[i] + 0 < m + 0) m = a[i]
+		return m
 	}
+	function ext_label(l) { return l ~ /^noregexp-/ ? "noregexp-external" : "external" }
 	{
 		key = $1 " " $2
 		for (i = 3; i < NF; i++) v[$i] = $(i + 1)
@@ -165,20 +197,38 @@ awk '
 		ccpu[key] = ccpu[key] " " v["client_cpu_us"]
 	}
 	END {
-		split("simple external oauth-cached oauth-first-seen noplugin-simple noplugin-external", L, " ")
+		nl = split("simple external oauth-cached oauth-first-seen noregexp-external noregexp-oauth-cached noregexp-oauth-first-seen noplugin-simple noplugin-external", L, " ")
 		split("ldapi/reuse ldapi/new tcp/reuse tcp/new", C, " ")
 		for (c = 1; c <= 4; c++) {
 			b = "simple " C[c]
-			bs = median(scpu[b]); bc = median(ccpu[b])
-			printf "%-11s %-18s %9s %8s %8s %10s %10s %8s\n", C[c], "mode", "binds/s", "ms/bind", "x simple", "slapd us", "client us", "x simple"
-			for (i = 1; i <= 6; i++) {
+			if (!(b in best)) continue
+			bs = lowest(scpu[b]); bc = lowest(ccpu[b])
+			split(C[c], tc, "/")
+			printf "%-11s %-26s %9s %8s %8s %10s %10s %8s %10s\n", C[c], "mode", "binds/s", "ms/bind", "x simple", "slapd " unit, "client us", "x simple", "slapd/EXT"
+			for (i = 1; i <= nl; i++) {
 				k = L[i] " " C[c]
 				if (!(k in best)) continue
-				s = median(scpu[k]); cl = median(ccpu[k])
-				printf "%-11s %-18s %9.0f %8.3f %8.2f %10.1f %10.1f %8.2f\n", C[c], L[i], best[k], 1000 / best[k], best[k] / best[b], s, cl, (bs + bc) / (s + cl)
+				s = lowest(scpu[k]); cl = lowest(ccpu[k])
+				# EXTERNAL exists over ldapi only: TCP rows compare with ldapi EXTERNAL, same conn mode
+				e = ext_label(L[i]) " ldapi/" tc[2]
+				ex = (L[i] ~ /oauth/ && (e in best)) ? sprintf("%10.2f", s / lowest(scpu[e])) : sprintf("%10s", "-")
+				printf "%-11s %-26s %9.0f %8.3f %8.2f %10.1f %10.1f %8.2f %s\n", C[c], L[i], best[k], 1000 / best[k], best[k] / best[b], s, cl, (bs + bc) / (s + cl), ex
+				us[L[i] " " C[c]] = s
 			}
 		}
-	}' "$W/runs"
+		printf "\nslapd CPU per bind (%s), ldapi, one reused connection / a new connection per bind:\n", unit
+		printf "%-30s %12s %12s\n", "", "reuse", "new"
+		split("simple external oauth-cached oauth-first-seen noregexp-external noregexp-oauth-cached noregexp-oauth-first-seen", S, " ")
+		for (i = 1; i <= 7; i++)
+			printf "%-30s %12.1f %12.1f\n", S[i], us[S[i] " ldapi/reuse"], us[S[i] " ldapi/new"]
+		for (m = 1; m <= 2; m++) {
+			cm = m == 1 ? "ldapi/reuse" : "ldapi/new"
+			printf "%s: first-seen / cached %.2f (target <= 2.3), without authz-regexp %.2f; EXTERNAL / cached (speed) %.2f, without authz-regexp %.2f (target >= 0.95); authz-regexp costs %.1f %s per cached bind\n", cm,
+				us["oauth-first-seen " cm] / us["oauth-cached " cm], us["noregexp-oauth-first-seen " cm] / us["noregexp-oauth-cached " cm],
+				us["external " cm] / us["oauth-cached " cm], us["noregexp-external " cm] / us["noregexp-oauth-cached " cm],
+				us["oauth-cached " cm] - us["noregexp-oauth-cached " cm], unit
+		}
+	}' unit="$unit" "$W/runs"
 echo "slapd and client pinned to CPU: ${cpu:-no (scheduler's choice)}; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "tcp: ldap://127.0.0.1 without TLS (sasl-secprops none, bench only); ldapi: the local socket; EXTERNAL only over ldapi"
 echo "slapd RSS (kB): with the plugin $rss_start at start, $rss_with after the runs; without the plugin $rss_without_start at start, $rss_without after the runs"

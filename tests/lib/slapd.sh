@@ -14,7 +14,9 @@
 #                              trap stops it; log in DIR/slapd.log (SLAPD_DEBUG: the -d level,
 #                              default stats; SLAPD_LOGLEVEL: slapd's syslog loglevel, unset:
 #                              slapd's default; SLAPD_DEVLOG: a datagram socket that is
-#                              /dev/log in slapd's namespace).
+#                              /dev/log in slapd's namespace; SLAPD_WRAPPER: a command slapd
+#                              runs under, e.g. valgrind; SLAPD_START_TRIES: 50 ms waits for it
+#                              to answer, default 100).
 #   slapd_stop DIR
 #   slapd_alive DIR            slapd still runs and answers an anonymous whoami
 #
@@ -122,13 +124,13 @@ EOF
 			rm -f /dev/log && : >/dev/log && mount --bind "$SLAPD_DEVLOG" /dev/log || exit 1
 		fi
 		exec "$@"' "$_d/sasl2" \
-		slapd -f "$_d/slapd.conf" -h "ldap://127.0.0.1:$_port/ $_ldapi" -d "${SLAPD_DEBUG:-stats}" \
+		${SLAPD_WRAPPER:-} slapd -f "$_d/slapd.conf" -h "ldap://127.0.0.1:$_port/ $_ldapi" -d "${SLAPD_DEBUG:-stats}" \
 		>"$_d/slapd.log" 2>&1 &
 	_pid=$!
 	echo "$_pid" >"$_d/slapd.fg.pid"
 	as_pids="${as_pids:-} $_pid"
 	_n=0
-	while [ $_n -lt 100 ]; do
+	while [ $_n -lt "${SLAPD_START_TRIES:-100}" ]; do
 		ldapwhoami -H "ldap://127.0.0.1:$_port" -x >/dev/null 2>&1 && return 0
 		kill -0 "$_pid" 2>/dev/null || break
 		sleep 0.05
