@@ -79,8 +79,13 @@ static int sasl_level(int priority)
 	}
 }
 
+int ccauth_sasl_log_wants(int conn_level, int level)
+{
+	return level <= SASL_LOG_FAIL || level <= conn_level;
+}
+
 /* A core message goes to the connection the thread works for, through the application's own log
- * callback, and only at a level the application's log_level asks for.  libsasl formats whatever it
+ * callback (ccauth_sasl_log_wants decides).  libsasl formats whatever it
  * is handed, and with no connection it bypasses the application's callback and writes to syslog
  * itself, unfiltered (lib/common.c: _sasl_getcallback, _sasl_syslog): so outside an exchange only
  * what the global log_level asks for is forwarded. */
@@ -90,7 +95,7 @@ static void log_forward(void *ctx, int priority, const char *msg)
 	int level = sasl_level(priority);
 
 	if (cur.utils != NULL) {
-		if (level <= cur.level)
+		if (ccauth_sasl_log_wants(cur.level, level))
 			cur.utils->log(cur.utils->conn, level, "ccauth: %s", msg);
 	} else if (level <= l->level) {
 		l->utils->log(NULL, level, "ccauth: %s", msg);

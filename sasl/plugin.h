@@ -43,10 +43,10 @@ int ccauth_sasl_result(enum ccauth_status st);
 /* Mark the exchange done with no security layer (neither mechanism has one). */
 void ccauth_sasl_oparams_done(sasl_out_params_t *op);
 
-/* Logging (issue #13): nothing reaches the application's log, nor syslog, unless its SASL
- * log_level option asks for that level.  The core's messages go through a struct ccauth_log
- * (ccauth_sasl_log_init) to the connection named by ccauth_sasl_log_enter on this thread, with
- * that connection's level; with none, to libsasl's global log at the global log_level. */
+/* Logging (issue #13): nothing reaches syslog behind the application's back.  The core's messages
+ * go through a struct ccauth_log (ccauth_sasl_log_init) to the connection named by
+ * ccauth_sasl_log_enter on this thread (ccauth_sasl_log_wants); with none, to libsasl's global
+ * log, which is syslog, only at the global log_level. */
 struct ccauth_sasl_log {
 	struct ccauth_log log; /* hand &log to the core */
 	const sasl_utils_t *utils;
@@ -56,6 +56,13 @@ struct ccauth_sasl_log {
 void ccauth_sasl_log_init(struct ccauth_sasl_log *l, const sasl_utils_t *utils);
 void ccauth_sasl_log_enter(const sasl_utils_t *utils, int level);
 void ccauth_sasl_log_leave(void);
+
+/* Whether a line of this SASL level goes to a connection whose log_level is conn_level.  Errors
+ * and authentication failures always do: the connection's log callback is the application's,
+ * which filters them itself (slapd by its loglevel; libsasl's own syslog writer by log_level), and
+ * they are rare.  Notes and debug lines, one per bind or per token, only when log_level asks,
+ * and the caller checks before formatting them. */
+int ccauth_sasl_log_wants(int conn_level, int level);
 
 /* The log_level option (SASL_LOG_*; libsasl's default SASL_LOG_ERR when unset or unreadable). */
 int ccauth_sasl_log_level(const sasl_utils_t *utils);

@@ -7,8 +7,8 @@
  * a challenge, the client must answer with \x01 (XOAUTH2: an empty response), and then the
  * exchange fails with SASL_BADAUTH (RFC 7628 3.2.2).
  *
- * Logging costs nothing unless the application's log_level asks for it: every line is checked
- * against the connection's level before it is formatted (libsasl formats all it is handed).
+ * Every line goes to the connection's log callback, checked before it is formatted (libsasl
+ * formats all it is handed): per-bind notes and debug lines only when log_level asks for them.
  *
  * Shared state (config, validator with its key and token caches) is loaded on first use under
  * the glob mutex and then used by every thread; a failed load is retried at most every
@@ -370,7 +370,7 @@ static int step(struct server_conn *c, sasl_server_params_t *sp, const char *in,
 	if (c->mech == CCAUTH_MECH_OAUTHBEARER && ob.cred != CCAUTH_GS2_CRED_BEARER) {
 		/* a discovery request (empty auth) is routine for libpq-style clients: debug only */
 		level = ob.cred == CCAUTH_GS2_CRED_EMPTY ? SASL_LOG_DEBUG : SASL_LOG_FAIL;
-		if (sp->log_level >= level)
+		if (ccauth_sasl_log_wants(sp->log_level, level))
 			sp->utils->log(sp->utils->conn, level, "ccauth: %s %s: sending the error challenge",
 			               mech_name(c->mech),
 			               ob.cred == CCAUTH_GS2_CRED_EMPTY ? "discovery request (empty auth)"
@@ -392,7 +392,7 @@ static int step(struct server_conn *c, sasl_server_params_t *sp, const char *in,
 		goto out;
 	}
 	level = ccauth_status_is_rejection(st) ? SASL_LOG_FAIL : SASL_LOG_ERR;
-	if (sp->log_level >= level) {
+	if (ccauth_sasl_log_wants(sp->log_level, level)) {
 		ccauth_fingerprint(token, tlen, fpr);
 		sp->utils->log(sp->utils->conn, level, "ccauth: %s rejected token %s: %s: %s", mech_name(c->mech), fpr,
 		               ccauth_status_reason(st), err.msg);
