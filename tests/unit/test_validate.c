@@ -444,6 +444,38 @@ static void test_writable_jwks_file(void **state)
 	free(j);
 }
 
+/* b is a copy of a: equal fields, its own storage (NULL where a has NULL) */
+static void assert_same_str(const char *a, const char *b)
+{
+	if (a == NULL) {
+		assert_null(b);
+		return;
+	}
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_string_equal(a, b);
+}
+
+static void assert_same_identity(const struct ccauth_identity *a, const struct ccauth_identity *b)
+{
+	assert_ptr_not_equal(a, b);
+	assert_same_str(a->user, b->user);
+	assert_same_str(a->issuer_name, b->issuer_name);
+	assert_same_str(a->iss, b->iss);
+	assert_same_str(a->sub, b->sub);
+	assert_same_str(a->client_id, b->client_id);
+	assert_same_str(a->scope, b->scope);
+	assert_same_str(a->jti, b->jti);
+	assert_int_equal(a->naud, b->naud);
+	for (size_t i = 0; i < a->naud; i++)
+		assert_same_str(a->aud[i], b->aud[i]);
+	assert_null(b->aud[b->naud]);
+	assert_int_equal(a->exp, b->exp);
+	assert_int_equal(a->iat, b->iat);
+	assert_int_equal(a->via, b->via);
+	assert_string_equal(a->fpr, b->fpr);
+}
+
 static void test_cache(void **state)
 {
 	struct ccauth_validator *v = validator(NULL, 0), *nocache = validator(NULL, SIZE_MAX);
@@ -453,7 +485,7 @@ static void test_cache(void **state)
 	(void)state;
 	assert_int_equal(run(v, t, NOW, &a, NULL), CCAUTH_OK);
 	assert_int_equal(run(v, t, NOW + 1, &b, NULL), CCAUTH_OK);
-	assert_ptr_equal(a, b); /* a hit hands out the cached identity */
+	assert_same_identity(a, b); /* a hit hands out a copy of the cached identity */
 	ccauth_identity_release(b);
 	/* at exp the cache no longer answers; the full check still accepts (skew) with a new identity */
 	assert_int_equal(run(v, t, NOW + 100, &c, NULL), CCAUTH_OK);
@@ -529,6 +561,30 @@ static char *realistic_token(EVP_PKEY *key, const char *alg, const char *kid)
 
 	free(p);
 	return t;
+}
+
+/* A hit's copy carries every field (two audiences, scope, jti, iat) and outlives the identity it
+ * was copied from, the validator and its cache. */
+static void test_cache_copy(void **state)
+{
+	struct ccauth_validator *v = validator(NULL, 0);
+	char *t = realistic_token(F.ed, "EdDSA", "ed");
+	const struct ccauth_identity *a = NULL, *b = NULL, *c = NULL;
+
+	(void)state;
+	assert_int_equal(run(v, t, NOW, &a, NULL), CCAUTH_OK);
+	assert_int_equal(run(v, t, NOW, &b, NULL), CCAUTH_OK);
+	assert_int_equal(a->naud, 2);
+	assert_non_null(a->jti);
+	assert_same_identity(a, b);
+	ccauth_identity_release(a);
+	assert_int_equal(run(v, t, NOW, &c, NULL), CCAUTH_OK);
+	ccauth_validator_free(v);
+	assert_same_identity(b, c);
+	assert_string_equal(c->aud[1], "https://api.example.com/v1");
+	ccauth_identity_release(b);
+	ccauth_identity_release(c);
+	free(t);
 }
 
 static double mono(void)
@@ -655,6 +711,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_jwks_file),
 	    cmocka_unit_test(test_writable_jwks_file),
 	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_cache_copy),
 	    cmocka_unit_test(test_hash_failure),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_perf),
