@@ -518,9 +518,7 @@ int main(int argc, char **argv)
 	if ((f = fopen(path, "w")) == NULL || fputs(jwks, f) < 0 || fclose(f) != 0)
 		die("writing the JWKS");
 	v_full = validator(path, SIZE_MAX, &cfg_full); /* cache off: every call does the whole job */
-	v_hit = validator(path, 0, &cfg_hit);
-	unlink(path);
-	rmdir(dir);
+	v_hit = validator(path, 0, &cfg_hit);          /* the JWKS file is read by the first token: kept to the end */
 
 	if (cases[0].key != NULL) {
 		/* the lookup-alone cache: both RS256 tokens' identities under their keys */
@@ -553,6 +551,8 @@ int main(int argc, char **argv)
 			run_all(cases, ncases, v_full);
 		run_hits(&cases[0], v_hit, vc);
 	}
+	unlink(path);
+	rmdir(dir);
 	ccauth_vcache_free(vc);
 	ccauth_validator_free(v_full);
 	ccauth_validator_free(v_hit);
