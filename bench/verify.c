@@ -3,11 +3,15 @@
  * For RS256, PS256, ES256 and EdDSA it measures, for 1 and 2 threads:
  *   raw    EVP_DigestVerify on the same key, data and signature (the floor: crypto only)
  *   full   ccauth_validate with the validated-token cache off (parse, verify, claims, map)
- * and the validated-token cache hit.  Figures are operations per second and ratios, because these
- * machines are noisy: only ratios measured in one run mean anything.
+ * and the validated-token cache: a hit through ccauth_validate (SHA-256 of the token, lookup, the
+ * caller's identity) and the lookup alone (ccauth_vcache_get), each on 1 thread and on 2 threads
+ * that hit the same token (one popular client) or each its own (two clients; the keys sit in two
+ * different shards).  Same-token scaling close to own-token scaling means hits share no writes.
+ * Figures are operations per second and ratios, because these machines are noisy: only ratios
+ * measured in one run mean anything.
  *
- * Usage: bench/verify [seconds-per-measurement]   (default 1.0)
- *        bench/verify --once raw|full|hit ALG N
+ * Usage: bench/verify [--hits] [seconds-per-measurement]   (default 1.0; --hits: the cache only)
+ *        bench/verify --once raw|full|hit|lookup ALG N
  * --once runs N operations of one kind in this thread, untimed, for instruction counts
  * (valgrind --tool=callgrind bench/verify --once full RS256 1000): full - raw per operation is
  * what ccauth adds to the crypto.
@@ -31,6 +35,7 @@
 #include "config.h"
 #include "jws.h"
 #include "validate.h"
+#include "vcache.h"
 
 #define NOW         1790000000
 #define MAX_THREADS 2
@@ -43,6 +48,8 @@ struct alg_case {
 	EVP_PKEY *key;
 	char *token;
 	size_t token_len;
+	char *token2; /* RS256 only: another client's token (own-token hits), in another cache shard */
+	size_t token2_len;
 	size_t signing_len;
 	unsigned char sig[1024]; /* as in the JWS */
 	size_t siglen;
@@ -170,9 +177,10 @@ static void sign(struct alg_case *c, const char *input, size_t len)
 
 /* A realistic RFC 9068 access token (about 800 bytes with RS256): the required iss, exp, aud, sub,
  * client_id, iat and jti, plus nbf and scope. */
-static void mint(struct alg_case *c)
+static char *mint(struct alg_case *c, int variant, size_t *lenp)
 {
-	char header[128], payload[1024], input[2048], *h, *p, *s;
+	char header[128], payload[1024], input[2048], *h, *p, *s, *token;
+	size_t len;
 	int n;
 
 	snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"at+jwt\",\"kid\":\"%s\"}", c->alg, c->kid);
@@ -180,36 +188,65 @@ static void mint(struct alg_case *c)
 	         "{\"iss\":\"" ISSUER "\",\"sub\":\"DI6VJ2CN4OXH0PEKRSLU\","
 	         "\"aud\":[\"ldap://ldap.example.com\",\"urn:example:mail\"],\"client_id\":\"DI6VJ2CN4OXH0PEKRSLU\","
 	         "\"scope\":\"ldap.read ldap.write mail.send\",\"iat\":%d,\"nbf\":%d,\"exp\":%d,"
-	         "\"jti\":\"b7c1e0a4-5d3f-4e2b-9a61-0f8c2d7e3b95\"}",
-	         NOW - 60, NOW - 60, NOW + 3600);
+	         "\"jti\":\"b7c1e0a4-5d3f-4e2b-9a61-0f8c2d7e3%03d\"}",
+	         NOW - 60, NOW - 60, NOW + 3600, variant % 1000);
 	h = b64(header, strlen(header));
 	p = b64(payload, strlen(payload));
 	n = snprintf(input, sizeof(input), "%s.%s", h, p);
 	c->signing_len = (size_t)n;
 	sign(c, input, c->signing_len);
 	s = b64(c->sig, c->siglen);
-	c->token_len = c->signing_len + 1 + strlen(s);
-	c->token = malloc(c->token_len + 1);
-	if (c->token == NULL)
+	len = c->signing_len + 1 + strlen(s);
+	if ((token = malloc(len + 1)) == NULL)
 		die("out of memory");
-	snprintf(c->token, c->token_len + 1, "%s.%s", input, s);
+	snprintf(token, len + 1, "%s.%s", input, s);
 	free(h);
 	free(p);
 	free(s);
+	*lenp = len;
+	return token;
 }
 
-enum mode { RAW, FULL, HIT };
+static void token_key(const char *token, size_t len, unsigned char key[32])
+{
+	unsigned int mdlen;
+
+	if (EVP_Digest(token, len, key, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		die("SHA-256");
+}
+
+/* A second token of the same client shape whose cache key falls in another shard than the first
+ * (vcache.c picks the shard from the low 4 bits of the key's first byte), so that own-token hits
+ * measure two threads that share nothing. */
+static void mint_other(struct alg_case *c)
+{
+	unsigned char k1[32], k2[32];
+
+	token_key(c->token, c->token_len, k1);
+	for (int variant = 1;; variant++) {
+		c->token2 = mint(c, variant, &c->token2_len);
+		token_key(c->token2, c->token2_len, k2);
+		if ((k1[0] & 15) != (k2[0] & 15))
+			return;
+		free(c->token2);
+	}
+}
+
+enum mode { RAW, FULL, HIT, LOOKUP };
 
 struct job {
 	enum mode mode;
 	struct alg_case *c;
+	int own; /* HIT, LOOKUP: the second thread uses token2 */
 	struct ccauth_validator *v;
-	const EVP_MD *md; /* prefetched */
+	struct ccauth_vcache *vc;        /* LOOKUP */
+	unsigned char key[32], key2[32]; /* LOOKUP: the cache keys of token and token2 */
+	const EVP_MD *md;                /* prefetched */
 	volatile int *stop;
 	uint64_t ops;
 	double cpu; /* this thread's CPU seconds */
 	int failed;
-};
+} __attribute__((aligned(64))); /* the threads' jobs never share a cache line (ops is written per op) */
 
 /* One operation of j->mode; ctx is the thread's reusable context for RAW.  0 on failure. */
 static int one_op(struct job *j, EVP_MD_CTX *ctx)
@@ -228,10 +265,17 @@ static int one_op(struct job *j, EVP_MD_CTX *ctx)
 		ok = ok && EVP_DigestVerify(ctx, c->rawsig, c->rawsiglen, (const unsigned char *)c->token,
 		                            c->signing_len) == 1;
 		EVP_MD_CTX_reset(ctx);
+	} else if (j->mode == LOOKUP) {
+		const struct ccauth_identity *id = ccauth_vcache_get(j->vc, j->own ? j->key2 : j->key, NOW);
+
+		ok = id != NULL;
+		ccauth_identity_release(id);
 	} else {
 		const struct ccauth_identity *id = NULL;
+		const char *t = j->own ? c->token2 : c->token;
+		size_t tlen = j->own ? c->token2_len : c->token_len;
 
-		ok = ccauth_validate(j->v, c->token, c->token_len, NOW, &id, NULL) == CCAUTH_OK;
+		ok = ccauth_validate(j->v, t, tlen, NOW, &id, NULL) == CCAUTH_OK;
 		ccauth_identity_release(id);
 	}
 	return ok;
@@ -255,9 +299,10 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Operations per second with nthreads running mode for `seconds`; *per_cpu: operations per CPU
- * second of the worker threads, which other load disturbs less (it still shares the cores). */
-static double measure(enum mode mode, struct alg_case *c, struct ccauth_validator *v, int nthreads, double *per_cpu)
+/* Operations per second with nthreads running tmpl's mode for `seconds` (with tmpl->own, the second
+ * thread uses the second token or key); *per_cpu: operations per CPU second of the worker threads,
+ * which other load disturbs less (it still shares the cores). */
+static double measure(const struct job *tmpl, int nthreads, double *per_cpu)
 {
 	pthread_t th[MAX_THREADS];
 	struct job jobs[MAX_THREADS];
@@ -265,12 +310,16 @@ static double measure(enum mode mode, struct alg_case *c, struct ccauth_validato
 	double t0, t1, cpu = 0;
 	uint64_t total = 0;
 	EVP_MD *md = NULL;
+	const struct alg_case *c = tmpl->c;
 
 	if (c->md != NULL && (md = EVP_MD_fetch(NULL, EVP_MD_get0_name(c->md), NULL)) == NULL)
 		die("EVP_MD_fetch");
 	t0 = now_s();
 	for (int i = 0; i < nthreads; i++) {
-		jobs[i] = (struct job){.mode = mode, .c = c, .v = v, .md = md, .stop = &stop};
+		jobs[i] = *tmpl;
+		jobs[i].own = tmpl->own && i == 1;
+		jobs[i].md = md;
+		jobs[i].stop = &stop;
 		if (pthread_create(&th[i], NULL, worker, &jobs[i]) != 0)
 			die("pthread_create");
 	}
@@ -324,7 +373,7 @@ __attribute__((noinline)) static int run_n(struct job *j, EVP_MD_CTX *ctx, long 
 
 /* --once MODE ALG N: N operations in this thread, untimed (for callgrind / malloc counts). */
 static int run_once(const char *mode, const char *alg, const char *count, struct alg_case *cases, size_t ncases,
-                    struct ccauth_validator *v_full, struct ccauth_validator *v_hit)
+                    struct ccauth_validator *v_full, struct ccauth_validator *v_hit, struct ccauth_vcache *vc)
 {
 	struct job j = {0};
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -342,8 +391,10 @@ static int run_once(const char *mode, const char *alg, const char *count, struct
 		j.mode = FULL, j.v = v_full;
 	else if (strcmp(mode, "hit") == 0)
 		j.mode = HIT, j.v = v_hit;
+	else if (strcmp(mode, "lookup") == 0 && vc != NULL)
+		j.mode = LOOKUP, j.vc = vc, token_key(j.c->token, j.c->token_len, j.key);
 	else
-		die("--once: MODE is raw, full or hit");
+		die("--once: MODE is raw, full, hit or lookup (RS256)");
 	if (j.c->md != NULL && (md = EVP_MD_fetch(NULL, EVP_MD_get0_name(j.c->md), NULL)) == NULL)
 		die("EVP_MD_fetch");
 	j.md = md;
@@ -358,22 +409,47 @@ static int run_once(const char *mode, const char *alg, const char *count, struct
 	return 0;
 }
 
-static void run_all(struct alg_case *cases, size_t ncases, struct ccauth_validator *v_full,
-                    struct ccauth_validator *v_hit)
+/* Cache hits of the RS256 token: through ccauth_validate (v_hit) and ccauth_vcache_get alone (vc). */
+static void run_hits(struct alg_case *c, struct ccauth_validator *v_hit, struct ccauth_vcache *vc)
 {
-	double raw[2], full[2], hit[2], rawc[2], fullc[2], hitc[2];
+	struct job hit = {.mode = HIT, .c = c, .v = v_hit}, look = {.mode = LOOKUP, .c = c, .vc = vc};
+	double w1, c1, same, samec, own, ownc;
 
-	printf("bench/verify: %.1f s per figure, %ld online CPUs, token sizes:", seconds,
-	       sysconf(_SC_NPROCESSORS_ONLN));
-	for (size_t i = 0; i < ncases; i++)
-		printf(" %s %zu B", cases[i].alg, cases[i].token_len);
+	token_key(c->token, c->token_len, look.key);
+	token_key(c->token2, c->token2_len, look.key2);
+	printf("\n%-44s %12s %20s %20s\n", "cache hits, RS256 token (2 threads / 1)", "1 thread", "2 threads, same",
+	       "2 threads, own");
+	for (int i = 0; i < 2; i++) {
+		struct job *j = i == 0 ? &hit : &look;
+
+		j->own = 0;
+		w1 = measure(j, 1, &c1);
+		same = measure(j, 2, &samec);
+		j->own = 1;
+		own = measure(j, 2, &ownc);
+		printf("%-44s %10.0f/s %10.0f/s %6.2fx %10.0f/s %6.2fx\n",
+		       i == 0 ? "ccauth_validate (SHA-256 + lookup), wall" : "ccauth_vcache_get alone, wall", w1, same,
+		       same / w1, own, own / w1);
+		printf("%-44s %12.0f %12.0f %6.2fx %12.0f %6.2fx\n", "  per CPU second", c1, samec, samec / c1, ownc,
+		       ownc / c1);
+	}
+	printf("(2-thread figures are totals: 2.00x is perfect scaling; per CPU second, 1.00x means a second "
+	       "thread costs the first nothing)\n");
+}
+
+static void run_all(struct alg_case *cases, size_t ncases, struct ccauth_validator *v_full)
+{
+	double raw[2], full[2], rawc[2], fullc[2];
+
 	printf("\n(wall: operations per second; cpu: per CPU second of the busy threads - less disturbed by other "
 	       "load, but a shared core still slows them)\n\n%-6s %7s %12s %12s %7s %12s %12s %7s %10s\n",
 	       "alg", "threads", "raw/s", "ccauth/s", "ratio", "raw/cpu-s", "ccauth/cpu-s", "ratio", "extra us");
 	for (size_t i = 0; i < ncases; i++) {
+		struct job r = {.mode = RAW, .c = &cases[i]}, f = {.mode = FULL, .c = &cases[i], .v = v_full};
+
 		for (int t = 1; t <= MAX_THREADS; t++) {
-			raw[t - 1] = measure(RAW, &cases[i], NULL, t, &rawc[t - 1]);
-			full[t - 1] = measure(FULL, &cases[i], v_full, t, &fullc[t - 1]);
+			raw[t - 1] = measure(&r, t, &rawc[t - 1]);
+			full[t - 1] = measure(&f, t, &fullc[t - 1]);
 			printf("%-6s %7d %12.0f %12.0f %6.3fx %12.0f %12.0f %6.3fx %10.2f\n", cases[i].alg, t,
 			       raw[t - 1], full[t - 1], full[t - 1] / raw[t - 1], rawc[t - 1], fullc[t - 1],
 			       fullc[t - 1] / rawc[t - 1], 1e6 / fullc[t - 1] - 1e6 / rawc[t - 1]);
@@ -381,11 +457,6 @@ static void run_all(struct alg_case *cases, size_t ncases, struct ccauth_validat
 		printf("%-6s  2 threads / 1 thread (wall): raw %.2fx, ccauth %.2fx\n", cases[i].alg, raw[1] / raw[0],
 		       full[1] / full[0]);
 	}
-	for (int t = 1; t <= MAX_THREADS; t++)
-		hit[t - 1] = measure(HIT, &cases[0], v_hit, t, &hitc[t - 1]);
-	printf("\ncache hit (RS256 token): 1 thread %.0f/s, 2 threads %.0f/s (%.2fx), %.0f/s per thread; "
-	       "per CPU second: 1 thread %.0f, 2 threads %.0f\n",
-	       hit[0], hit[1], hit[1] / hit[0], hit[1] / 2, hitc[0], hitc[1]);
 }
 
 int main(int argc, char **argv)
@@ -402,12 +473,17 @@ int main(int argc, char **argv)
 	FILE *f;
 	struct ccauth_config *cfg_full = NULL, *cfg_hit = NULL;
 	struct ccauth_validator *v_full, *v_hit;
-	int rc = 0, once = argc == 5 && strcmp(argv[1], "--once") == 0;
+	struct ccauth_vcache *vc = NULL;
+	int rc = 0, once = argc == 5 && strcmp(argv[1], "--once") == 0, hits_only = 0;
 
+	if (!once && argc > 1 && strcmp(argv[1], "--hits") == 0) {
+		hits_only = 1;
+		argc--, argv++;
+	}
 	if (argc > 1 && !once)
 		seconds = strtod(argv[1], NULL);
 	if (!(seconds > 0.05 && seconds < 60) || (argc > 2 && !once))
-		die("usage: bench/verify [seconds] | bench/verify --once raw|full|hit ALG N");
+		die("usage: bench/verify [--hits] [seconds] | bench/verify --once raw|full|hit|lookup ALG N");
 
 	/* one RSA key for RS256 and PS256; --once makes only the key it needs (keygen is slow under valgrind) */
 	for (size_t i = 0; i < ncases; i++) {
@@ -423,7 +499,9 @@ int main(int argc, char **argv)
 		if (cases[i].key == NULL)
 			die("key generation");
 		cases[i].md = strcmp(cases[i].keygen, "ED25519") == 0 ? NULL : EVP_sha256();
-		mint(&cases[i]);
+		cases[i].token = mint(&cases[i], 0, &cases[i].token_len);
+		if (i == 0)
+			mint_other(&cases[i]);
 	}
 
 	off = (size_t)snprintf(jwks, sizeof(jwks), "{\"keys\":[");
@@ -440,14 +518,42 @@ int main(int argc, char **argv)
 	if ((f = fopen(path, "w")) == NULL || fputs(jwks, f) < 0 || fclose(f) != 0)
 		die("writing the JWKS");
 	v_full = validator(path, SIZE_MAX, &cfg_full); /* cache off: every call does the whole job */
-	v_hit = validator(path, 0, &cfg_hit);
+	v_hit = validator(path, 0, &cfg_hit);          /* the JWKS file is read by the first token: kept to the end */
+
+	if (cases[0].key != NULL) {
+		/* the lookup-alone cache: both RS256 tokens' identities under their keys */
+		const struct ccauth_identity *id = NULL;
+		unsigned char k[32];
+
+		if ((vc = ccauth_vcache_new(0)) == NULL)
+			die("out of memory");
+		for (int i = 0; i < 2; i++) {
+			const char *t = i ? cases[0].token2 : cases[0].token;
+			size_t tlen = i ? cases[0].token2_len : cases[0].token_len;
+
+			if (ccauth_validate(v_full, t, tlen, NOW, &id, NULL) != CCAUTH_OK)
+				die("the RS256 token does not validate");
+			token_key(t, tlen, k);
+			ccauth_vcache_put(vc, k, id);
+			ccauth_identity_release(id);
+		}
+	}
+
+	if (once) {
+		rc = run_once(argv[2], argv[3], argv[4], cases, ncases, v_full, v_hit, vc);
+	} else {
+		printf("bench/verify: %.1f s per figure, %ld online CPUs, token sizes:", seconds,
+		       sysconf(_SC_NPROCESSORS_ONLN));
+		for (size_t i = 0; i < ncases; i++)
+			printf(" %s %zu B", cases[i].alg, cases[i].token_len);
+		printf("\n");
+		if (!hits_only)
+			run_all(cases, ncases, v_full);
+		run_hits(&cases[0], v_hit, vc);
+	}
 	unlink(path);
 	rmdir(dir);
-
-	if (once)
-		rc = run_once(argv[2], argv[3], argv[4], cases, ncases, v_full, v_hit);
-	else
-		run_all(cases, ncases, v_full, v_hit);
+	ccauth_vcache_free(vc);
 	ccauth_validator_free(v_full);
 	ccauth_validator_free(v_hit);
 	ccauth_config_free(cfg_full);
@@ -455,6 +561,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ncases; i++) {
 		EVP_PKEY_free(cases[i].key);
 		free(cases[i].token);
+		free(cases[i].token2);
 	}
 	return rc;
 }

@@ -26,6 +26,7 @@
 #include "config_value.h"
 #include "credfile.h"
 #include "jwk.h"
+#include "strmap.h"
 #include "util.h"
 
 #ifndef CCAUTH_DEFAULT_CONFIG
@@ -131,6 +132,9 @@ struct parser {
 	int connect_set;  /* connect_timeout given */
 	int connect_line; /* its line, for the cross-check */
 	struct ccauth_error *err;
+	/* a config of 1,000 issuers parses in linear time: sections found by name, arrays doubled */
+	struct ccauth_strmap client_names, issuer_names;
+	size_t clients_cap, issuers_cap;
 };
 
 static enum ccauth_status perr(struct parser *p, const char *what)
@@ -295,11 +299,30 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 
 /* ---- lines ---- */
 
-static void *grow(void *arr, size_t n, size_t size)
+/* room for element n of *arr (capacity *cap, doubled when full); NULL when out of memory */
+static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 {
-	if (n > SIZE_MAX / size - 1)
+	size_t want = *cap > 0 ? *cap * 2 : 8;
+
+	if (n < *cap)
+		return arr;
+	if (want > SIZE_MAX / size || (arr = realloc(arr, want * size)) == NULL)
 		return NULL;
-	return realloc(arr, (n + 1) * size);
+	*cap = want;
+	return arr;
+}
+
+/* 0 when name is new to map (now added), else the error to return */
+static enum ccauth_status new_name(struct parser *p, struct ccauth_strmap *map, const char *name, const char *dup)
+{
+	switch (ccauth_strmap_add(map, name, strlen(name), 0, NULL)) {
+	case 1:
+		return CCAUTH_OK;
+	case 0:
+		return perr(p, dup);
+	default:
+		return pnomem(p);
+	}
 }
 
 static enum ccauth_status start_section(struct parser *p, const char *s, size_t len)
@@ -339,11 +362,13 @@ static enum ccauth_status start_section(struct parser *p, const char *s, size_t 
 
 	if (kind[0] == 'c') {
 		struct ccauth_client_conf *c;
-		if (ccauth_config_client(cfg, name) != NULL) {
+		enum ccauth_status st = new_name(p, &p->client_names, name, "duplicate section [client]");
+
+		if (st != CCAUTH_OK) {
 			free(name);
-			return perr(p, "duplicate section [client]");
+			return st;
 		}
-		if ((c = grow(cfg->clients, cfg->nclients, sizeof(*c))) == NULL) {
+		if ((c = grow(cfg->clients, cfg->nclients, &p->clients_cap, sizeof(*c))) == NULL) {
 			free(name);
 			return pnomem(p);
 		}
@@ -359,11 +384,13 @@ static enum ccauth_status start_section(struct parser *p, const char *s, size_t 
 		p->cur = c;
 	} else {
 		struct ccauth_issuer_conf *ic;
-		if (ccauth_config_issuer(cfg, name) != NULL) {
+		enum ccauth_status st = new_name(p, &p->issuer_names, name, "duplicate section [issuer]");
+
+		if (st != CCAUTH_OK) {
 			free(name);
-			return perr(p, "duplicate section [issuer]");
+			return st;
 		}
-		if ((ic = grow(cfg->issuers, cfg->nissuers, sizeof(*ic))) == NULL) {
+		if ((ic = grow(cfg->issuers, cfg->nissuers, &p->issuers_cap, sizeof(*ic))) == NULL) {
 			free(name);
 			return pnomem(p);
 		}
@@ -525,16 +552,22 @@ static enum ccauth_status finish(struct parser *p)
 
 	for (size_t i = 0; i < cfg->nissuers; i++) {
 		struct ccauth_issuer_conf *ic = &cfg->issuers[i];
+		enum ccauth_status st;
+		size_t unused;
 
 		p->line = ic->line;
 		/* A key source is always available: jwks_file, jwks_uri, or discovery from the https
 		 * issuer, so requiring issuer is enough. */
 		if (ic->issuer == NULL)
 			return perr(p, "[issuer] needs issuer");
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(cfg->issuers[j].issuer, ic->issuer) == 0)
-				return perr(p, "issuer already used by another [issuer] section");
-		if (ic->introspection_client != NULL && ccauth_config_client(cfg, ic->introspection_client) == NULL)
+		/* the registry finds an issuer by iss: one section per iss (issuer_names is done with) */
+		if (i == 0)
+			ccauth_strmap_clear(&p->issuer_names);
+		if ((st = new_name(p, &p->issuer_names, ic->issuer,
+		                   "issuer already used by another [issuer] section")) != CCAUTH_OK)
+			return st;
+		if (ic->introspection_client != NULL && !ccauth_strmap_get(&p->client_names, ic->introspection_client,
+		                                                           strlen(ic->introspection_client), &unused))
 			return perr(p, "introspection_client names no [client] section");
 		if (ic->introspect == CCAUTH_INTROSPECT_ALWAYS && ic->introspection_client == NULL)
 			return perr(p, "introspect = always needs introspection_client");
@@ -605,9 +638,13 @@ enum ccauth_status ccauth_config_parse(const char *buf, size_t len, const char *
 	}
 	if ((st = finish(&p)) != CCAUTH_OK)
 		goto fail;
+	ccauth_strmap_clear(&p.client_names);
+	ccauth_strmap_clear(&p.issuer_names);
 	*out = p.cfg;
 	return CCAUTH_OK;
 fail:
+	ccauth_strmap_clear(&p.client_names);
+	ccauth_strmap_clear(&p.issuer_names);
 	ccauth_config_free(p.cfg);
 	return st;
 }

@@ -10,7 +10,8 @@
 #include "identity.h"
 
 struct identity_impl {
-	int refs; /* atomic */
+	int refs;    /* atomic */
+	size_t size; /* of the whole allocation, for ccauth_identity_copy */
 	struct ccauth_identity pub;
 };
 
@@ -35,6 +36,40 @@ void ccauth_identity_release(const struct ccauth_identity *id)
 	im = impl_of(id);
 	if (__atomic_sub_fetch(&im->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		free(im);
+}
+
+/* p pointed into the allocation at from; the same place in the copy at to */
+static const char *moved(const char *p, const struct identity_impl *from, struct identity_impl *to)
+{
+	return p != NULL ? (const char *)to + (p - (const char *)from) : NULL;
+}
+
+const struct ccauth_identity *ccauth_identity_copy(const struct ccauth_identity *id)
+{
+	const struct identity_impl *src;
+	struct identity_impl *im;
+	const char **aud;
+
+	if (id == NULL)
+		return NULL;
+	src = impl_of(id);
+	/* one block holds the struct, the aud pointers and the strings: copy it and move the pointers */
+	if ((im = malloc(src->size)) == NULL)
+		return NULL;
+	memcpy(im, src, src->size);
+	im->refs = 1;
+	aud = (const char **)(void *)(im + 1);
+	for (size_t i = 0; i < id->naud; i++)
+		aud[i] = moved(id->aud[i], src, im);
+	im->pub.aud = aud;
+	im->pub.user = moved(id->user, src, im);
+	im->pub.issuer_name = moved(id->issuer_name, src, im);
+	im->pub.iss = moved(id->iss, src, im);
+	im->pub.sub = moved(id->sub, src, im);
+	im->pub.client_id = moved(id->client_id, src, im);
+	im->pub.scope = moved(id->scope, src, im);
+	im->pub.jti = moved(id->jti, src, im);
+	return &im->pub;
 }
 
 struct packer {
@@ -115,6 +150,7 @@ enum ccauth_status ccauth_identity_build(const char *issuer_name, const char *is
 	if (im == NULL)
 		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory building the identity");
 	im->refs = 1;
+	im->size = size;
 	id = &im->pub;
 	aud = (const char **)(void *)(im + 1);
 	pk.p = (char *)(aud + naud + 1);

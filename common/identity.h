@@ -11,7 +11,7 @@
 enum ccauth_via { CCAUTH_VIA_JWT, CCAUTH_VIA_INTROSPECTION };
 
 /* The result of a successful validation.  Immutable and reference counted: a cache hit hands out
- * the cached object.  Strings are NUL-terminated; absent claims are NULL. */
+ * a copy of the cached object.  Strings are NUL-terminated; absent claims are NULL. */
 struct ccauth_identity {
 	const char *user;        /* mapped identity */
 	const char *issuer_name; /* [issuer NAME] */
@@ -30,6 +30,9 @@ struct ccauth_identity {
 
 void ccauth_identity_release(const struct ccauth_identity *id); /* NULL-safe */
 const struct ccauth_identity *ccauth_identity_ref(const struct ccauth_identity *id);
+/* A private copy with its own reference (NULL for NULL or out of memory): the validated-token
+ * cache hands one out per hit, so that a hit writes nothing that other threads share. */
+const struct ccauth_identity *ccauth_identity_copy(const struct ccauth_identity *id);
 
 /* The claims an identity copies, already type-checked by the policy. */
 struct ccauth_claimset {

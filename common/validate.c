@@ -17,6 +17,7 @@
 #include "identity.h"
 #include "introspect.h"
 #include "keys.h"
+#include "strmap.h"
 #include "util.h"
 #include "validate.h"
 #include "vcache.h"
@@ -62,7 +63,8 @@ static int array_of_strings(const struct ccauth_json *v)
 	return 1;
 }
 
-static enum ccauth_status claim_types(const struct ccauth_json *claims, struct ccauth_claimset *cs, struct ccauth_error *err)
+static enum ccauth_status claim_types(const struct ccauth_json *claims, struct ccauth_claimset *cs,
+                                      struct ccauth_error *err)
 {
 	static const char *const strs[] = {"sub", "client_id", "azp", "jti"};
 	const struct ccauth_json **slots[] = {&cs->sub, &cs->client_id, &cs->azp, &cs->jti};
@@ -172,8 +174,8 @@ static int scopes_ok(const struct ccauth_issuer_conf *ic, const struct ccauth_cl
 /* Steps 5 (iss, for introspection results) and 9-14.  check_typ is 0 only for introspection
  * results, which have no JWS header. */
 static enum ccauth_status claims_policy(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
-                                        const char *typ, int check_typ, int64_t now, int64_t skew, struct ccauth_claimset *cs,
-                                        struct ccauth_error *err)
+                                        const char *typ, int check_typ, int64_t now, int64_t skew,
+                                        struct ccauth_claimset *cs, struct ccauth_error *err)
 {
 	const struct ccauth_json *iss, *cid;
 	const char *missing = NULL;
@@ -246,9 +248,14 @@ enum ccauth_status ccauth_validate_claims(const struct ccauth_issuer_conf *ic, c
 
 /* ---- the registry */
 
+/* One trusted issuer.  A jwks_file is read when a token first names the issuer, not when the
+ * validator is made: a process that validates one token (PAM, ccauth verify) opens one file,
+ * whatever the number of issuers.  Once loaded the set never changes; a load that fails is a
+ * configuration error of that token's validation and is tried again with the next token. */
 struct issuer_rt {
 	const struct ccauth_issuer_conf *ic;
-	struct ccauth_jwks *keys;   /* jwks_file: loaded once, never changes; NULL for a remote issuer */
+	struct ccauth_jwks *keys;   /* jwks_file: NULL until loaded, then set once (atomic, under load_mu) */
+	pthread_mutex_t load_mu;    /* jwks_file: one thread loads, the others wait for its set */
 	struct ccauth_keys *remote; /* jwks_uri / discovery (keys.h: refresh, single flight, stale keys) */
 };
 
@@ -264,6 +271,7 @@ struct ccauth_validator {
 	const struct ccauth_config *cfg;
 	struct issuer_rt *iss;
 	size_t niss;
+	struct ccauth_strmap by_iss; /* iss -> index in iss: the registry lookup of step 5 */
 	struct ccauth_vcache *cache; /* NULL: disabled */
 	struct ccauth_log log;
 	int64_t skew;
@@ -276,17 +284,50 @@ struct ccauth_validator {
 	struct ccauth_keys_env keys_env;
 };
 
+/* The jwks_file of rt, loaded now if no thread has yet.  Fails closed: a file that cannot be read,
+ * is not trusted (owner, mode) or holds no usable key is a configuration error, never "no key". */
+static enum ccauth_status static_keys(const struct ccauth_validator *v, struct issuer_rt *rt,
+                                      struct ccauth_jwks **set_out, struct ccauth_error *err)
+{
+	const struct ccauth_issuer_conf *ic = rt->ic;
+	struct ccauth_jwks *set;
+	enum ccauth_status st = CCAUTH_OK;
+	struct ccauth_error e;
+
+	if ((*set_out = __atomic_load_n(&rt->keys, __ATOMIC_ACQUIRE)) != NULL)
+		return CCAUTH_OK;
+	pthread_mutex_lock(&rt->load_mu);
+	if ((set = rt->keys) == NULL) {
+		if ((st = ccauth_jwks_load_file(ic->jwks_file, &v->log, &set, &e)) != CCAUTH_OK)
+			st = ccauth_error_set(err, st == CCAUTH_E_NOMEM ? st : CCAUTH_E_CONFIG,
+			                      "[issuer %s] jwks_file: %s", ic->name, e.msg);
+		else if (set->nkeys == 0)
+			st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[issuer %s] jwks_file %s has no usable key",
+			                      ic->name, ic->jwks_file);
+		if (st == CCAUTH_OK)
+			__atomic_store_n(&rt->keys, set, __ATOMIC_RELEASE);
+		else
+			ccauth_jwks_unref(set);
+	}
+	pthread_mutex_unlock(&rt->load_mu);
+	*set_out = st == CCAUTH_OK ? set : NULL;
+	return st;
+}
+
 /* A referenced key set for rt (release with ccauth_jwks_unref).  force_refresh asks a remote source
  * to refetch (rate-limited there); a static set ignores it. */
-static enum ccauth_status issuer_keys(struct issuer_rt *rt, int force_refresh, int64_t now,
-                                      struct ccauth_jwks **ref_out, struct ccauth_error *err)
+static enum ccauth_status issuer_keys(const struct ccauth_validator *v, struct issuer_rt *rt, int force_refresh,
+                                      int64_t now, struct ccauth_jwks **ref_out, struct ccauth_error *err)
 {
+	struct ccauth_jwks *set;
+	enum ccauth_status st;
+
 	*ref_out = NULL;
 	if (rt->remote != NULL)
 		return ccauth_keys_get(rt->remote, force_refresh, now, ref_out, err);
-	if (rt->keys == NULL)
-		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "[issuer %s]: no keys available", rt->ic->name);
-	*ref_out = ccauth_jwks_ref(rt->keys);
+	if ((st = static_keys(v, rt, &set, err)) != CCAUTH_OK)
+		return st;
+	*ref_out = ccauth_jwks_ref(set);
 	return CCAUTH_OK;
 }
 
@@ -296,6 +337,7 @@ static void issuer_rt_clear(struct issuer_rt *rt)
 	rt->remote = NULL;
 	ccauth_jwks_unref(rt->keys);
 	rt->keys = NULL;
+	pthread_mutex_destroy(&rt->load_mu);
 }
 
 /* The HTTP client, disk cache, discovery and introspector shared by the remote issuers.  Nothing
@@ -334,24 +376,19 @@ static enum ccauth_status issuer_rt_init(struct ccauth_validator *v, struct issu
                                          const struct ccauth_issuer_conf *ic, struct ccauth_error *err)
 {
 	enum ccauth_status st;
-	struct ccauth_error e;
 
 	memset(rt, 0, sizeof(*rt));
 	rt->ic = ic;
+	if (pthread_mutex_init(&rt->load_mu, NULL) != 0)
+		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
 	if (ic->issuer == NULL || ic->issuer[0] == '\0')
 		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[issuer %s] has no issuer", ic->name);
 	else if (ic->jwks_file == NULL || ccauth_introspect_enabled(ic))
 		st = remote_env(v, err);
 	else
-		st = CCAUTH_OK;
+		st = CCAUTH_OK; /* jwks_file: read when a token first names this issuer (static_keys) */
 	if (st == CCAUTH_OK && ic->jwks_file == NULL) /* jwks_uri or discovery: fetched on first use */
 		st = ccauth_keys_new(&v->keys_env, ic->name, ic->issuer, ic->jwks_uri, &rt->remote, err);
-	else if (st == CCAUTH_OK && (st = ccauth_jwks_load_file(ic->jwks_file, &v->log, &rt->keys, &e)) != CCAUTH_OK)
-		st = ccauth_error_set(err, st == CCAUTH_E_NOMEM ? st : CCAUTH_E_CONFIG, "[issuer %s] jwks_file: %s",
-		                      ic->name, e.msg);
-	else if (st == CCAUTH_OK && rt->keys->nkeys == 0)
-		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[issuer %s] jwks_file %s has no usable key", ic->name,
-		                      ic->jwks_file);
 	if (st != CCAUTH_OK)
 		issuer_rt_clear(rt);
 	return st;
@@ -364,6 +401,7 @@ void ccauth_validator_free(struct ccauth_validator *v)
 	for (size_t i = 0; i < v->niss; i++)
 		issuer_rt_clear(&v->iss[i]);
 	free(v->iss);
+	ccauth_strmap_clear(&v->by_iss);
 	ccauth_introspector_free(v->intro);
 	ccauth_discovery_free(v->disc);
 	ccauth_cache_close(v->dcache);
@@ -379,14 +417,6 @@ void ccauth_validator_free(struct ccauth_validator *v)
 	free(v);
 }
 
-static int already_listed(const struct ccauth_validator *v, const struct ccauth_issuer_conf *ic)
-{
-	for (size_t i = 0; i < v->niss; i++)
-		if (v->iss[i].ic == ic)
-			return 1;
-	return 0;
-}
-
 enum ccauth_status ccauth_validator_new(const struct ccauth_config *cfg, const struct ccauth_validator_opts *opts,
                                         struct ccauth_validator **out, struct ccauth_error *err)
 {
@@ -394,6 +424,7 @@ enum ccauth_status ccauth_validator_new(const struct ccauth_config *cfg, const s
 	struct ccauth_validator *v;
 	enum ccauth_status st;
 	size_t want;
+	int added;
 
 	*out = NULL;
 	if (opts == NULL)
@@ -447,8 +478,14 @@ enum ccauth_status ccauth_validator_new(const struct ccauth_config *cfg, const s
 		} else {
 			ic = &cfg->issuers[i];
 		}
-		if (already_listed(v, ic))
-			continue;
+		/* the config has one section per iss: a section named twice (-i a -i a) is listed once */
+		if (ic->issuer != NULL &&
+		    (added = ccauth_strmap_add(&v->by_iss, ic->issuer, strlen(ic->issuer), v->niss, NULL)) <= 0) {
+			if (added == 0)
+				continue;
+			st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+			goto fail;
+		}
 		st = issuer_rt_init(v, &v->iss[v->niss], ic, err);
 		if (st != CCAUTH_OK)
 			goto fail;
@@ -496,15 +533,12 @@ static int token_hash(struct ccauth_validator *v, const char *token, size_t len,
 	return EVP_Digest(token, len, md, &mdlen, v->sha256, NULL) == 1 && mdlen == 32 ? 0 : -1;
 }
 
+/* exact, byte for byte: one hash lookup, whatever the number of issuers */
 static struct issuer_rt *route(struct ccauth_validator *v, const char *iss, size_t isslen)
 {
-	for (size_t i = 0; i < v->niss; i++) {
-		const char *s = v->iss[i].ic->issuer;
+	size_t i;
 
-		if (s != NULL && strlen(s) == isslen && memcmp(s, iss, isslen) == 0)
-			return &v->iss[i];
-	}
-	return NULL;
+	return ccauth_strmap_get(&v->by_iss, iss, isslen, &i) ? &v->iss[i] : NULL;
 }
 
 /* Step 7: kid -> exactly that kid (ALGORITHM when it cannot do alg); no kid -> the only key for alg. */
@@ -583,13 +617,13 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 		goto done;
 	}
 	/* 7: an unknown kid may be a rotation: a remote source gets one forced refresh (issue #3) */
-	st = issuer_keys(rt, 0, now, &keys, err);
+	st = issuer_keys(v, rt, 0, now, &keys, err);
 	if (st != CCAUTH_OK)
 		goto done;
 	st = pick_key(keys, &jws, &key, err);
 	if (st == CCAUTH_E_UNKNOWN_KEY && rt->remote != NULL) {
 		ccauth_jwks_unref(keys);
-		st = issuer_keys(rt, 1, now, &keys, err);
+		st = issuer_keys(v, rt, 1, now, &keys, err);
 		if (st == CCAUTH_OK)
 			st = pick_key(keys, &jws, &key, err);
 	}
@@ -666,8 +700,8 @@ static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *
 		if ((st = claims_policy(ic, root, NULL, 0, now, v->skew, &cs, err)) == CCAUTH_OK &&
 		    (st = ccauth_map_identity(ic, root, user, err)) == CCAUTH_OK)
 			st = ccauth_identity_build(ic->name, iss != NULL ? iss->str : ic->issuer,
-			                    iss != NULL ? iss->len : strlen(ic->issuer), &cs, user, fpr,
-			                    CCAUTH_VIA_INTROSPECTION, out, err);
+			                           iss != NULL ? iss->len : strlen(ic->issuer), &cs, user, fpr,
+			                           CCAUTH_VIA_INTROSPECTION, out, err);
 		ccauth_json_free(doc);
 		return st;
 	}

@@ -208,4 +208,32 @@ expect_rc 3 "remote issuer without remote keys yet"
 case $err in "ccauth: unavailable: "*) ok "unavailable is reported" ;; *) not_ok "unavailable: $err" ;; esac
 grep -qF -e "$t" "$tmp/out" "$tmp/err" && not_ok "unavailable echoes the token" || ok "unavailable: token not echoed"
 
+# ---- a broken jwks_file is read (and refused) only when a token names its issuer
+printf '{"keys": [' >"$tmp/broken.json"
+cp "$tmp/jwks.json" "$tmp/loose.json"
+chmod 0622 "$tmp/loose.json"
+cat "$tmp/ccauth.conf" - >"$tmp/broken.conf" <<EOF
+
+[issuer broken]
+issuer = https://broken.example
+jwks_file = $tmp/broken.json
+
+[issuer loose]
+issuer = https://loose.example
+jwks_file = $tmp/loose.json
+EOF
+run -c "$tmp/broken.conf" verify "$good"
+expect_rc 0 "broken jwks_file of another issuer: the token of main is accepted"
+for b in broken loose; do
+	t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://$b.example\",\"client_id\":\"a\",\"exp\":$exp}")
+	run -c "$tmp/broken.conf" verify "$t"
+	expect_rc 2 "a token of the issuer with the $b jwks_file: configuration error"
+	case $err in *"[issuer $b] jwks_file"*) ok "the $b jwks_file is named" ;; *) not_ok "$b jwks_file: $err" ;; esac
+done
+run -c "$tmp/broken.conf" check
+case $out in
+*"fail: issuer broken: jwks_file"*"fail: issuer loose: jwks_file"*) ok "check reports both broken jwks_files" ;;
+*) not_ok "check: $out" ;;
+esac
+
 done_testing

@@ -392,6 +392,29 @@ static void test_remote_issuer_unavailable(void **state)
 	ccauth_validator_free(v);
 }
 
+/* A token of [issuer x], whose jwks_file is at path, validated by a fresh validator: the status */
+static enum ccauth_status validate_x(struct ccauth_config *cfg, struct ccauth_error *err)
+{
+	char *p = tu_payload("https://x.example", "ldap://ldap.example.com", "svc-a", "openid", NOW - 10, NOW + 100);
+	char *t = mint(F.ed, "EdDSA", "ed", p);
+	struct ccauth_validator *v = NULL;
+	const struct ccauth_identity *id = NULL;
+	enum ccauth_status st;
+
+	/* the validator is made whatever the file: it is read when a token names the issuer */
+	assert_int_equal(ccauth_validator_new(cfg, NULL, &v, err), CCAUTH_OK);
+	st = run(v, t, NOW, &id, err);
+	if (st != CCAUTH_OK)
+		assert_null(id);
+	ccauth_identity_release(id);
+	ccauth_validator_free(v);
+	free(p);
+	free(t);
+	return st;
+}
+
+/* An unreadable or keyless jwks_file fails closed, as a configuration error of the tokens of
+ * that issuer (when one names it), never as an unknown key or a temporary failure. */
 static void test_bad_jwks_file(void **state)
 {
 	const char *paths[] = {F.jwks_empty, "/nonexistent/ccauth/jwks.json"};
@@ -400,12 +423,10 @@ static void test_bad_jwks_file(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		char *text = xprintf("[issuer x]\nissuer = https://x.example\njwks_file = %s\n", paths[i]);
 		struct ccauth_config *cfg = NULL;
-		struct ccauth_validator *v = NULL;
 		struct ccauth_error err = {0};
 
 		if (ccauth_config_parse(text, strlen(text), "bad.conf", &cfg, &err) == CCAUTH_OK) {
-			assert_int_equal(ccauth_validator_new(cfg, NULL, &v, &err), CCAUTH_E_CONFIG);
-			assert_null(v);
+			assert_int_equal(validate_x(cfg, &err), CCAUTH_E_CONFIG);
 			assert_non_null(strstr(err.msg, "[issuer x]"));
 		} else {
 			assert_int_equal(err.code, CCAUTH_E_CONFIG); /* refused already by the config */
@@ -418,8 +439,9 @@ static void test_bad_jwks_file(void **state)
 /* jwks_file is a trust anchor: one that others may write is refused like a loose config file */
 static void test_writable_jwks_file(void **state)
 {
-	char *j = jwks_of(1, F.r1, "r1"), *path = write_temp("loose.jwks", j);
-	char *text = xprintf("[issuer x]\nissuer = https://x.example\njwks_file = %s\n", path);
+	char *j = jwks_of(1, F.ed, "ed"), *path = write_temp("loose.jwks", j);
+	char *text = xprintf(
+	    "[issuer x]\nissuer = https://x.example\njwks_file = %s\naudience = ldap://ldap.example.com\n", path);
 	const mode_t modes[] = {0620, 0602, 0644};
 	const enum ccauth_status want[] = {CCAUTH_E_CONFIG, CCAUTH_E_CONFIG, CCAUTH_OK};
 	struct ccauth_config *cfg = NULL;
@@ -429,19 +451,105 @@ static void test_writable_jwks_file(void **state)
 	if (ccauth_config_parse(text, strlen(text), "loose.conf", &cfg, &err) != CCAUTH_OK)
 		fail_msg("config: %s", err.msg);
 	for (size_t i = 0; i < 3; i++) {
-		struct ccauth_validator *v = NULL;
-
 		assert_int_equal(chmod(path, modes[i]), 0);
-		assert_int_equal(ccauth_validator_new(cfg, NULL, &v, &err), want[i]);
+		assert_int_equal(validate_x(cfg, &err), want[i]);
 		if (want[i] != CCAUTH_OK)
 			assert_non_null(strstr(err.msg, "writable by group or others"));
-		ccauth_validator_free(v);
 	}
 	ccauth_config_free(cfg);
 	unlink(path);
 	free(path);
 	free(text);
 	free(j);
+}
+
+/* Keys are read only for the issuer a token names, on first use: a broken jwks_file of another
+ * issuer costs nothing and refuses nothing; the broken one is tried again with each of its tokens
+ * (fixing the file needs no restart), and a loaded set stays. */
+static void test_jwks_file_on_first_use(void **state)
+{
+	char *good = jwks_of(1, F.ed, "ed"), *gpath = write_temp("good.jwks", good);
+	char *bpath = write_temp("broken.jwks", "{\"keys\": [");
+	char *text =
+	    xprintf("[issuer a]\nissuer = " ISS1 "\njwks_file = %s\naudience = ldap://ldap.example.com\n\n"
+	            "[issuer x]\nissuer = https://x.example\njwks_file = %s\naudience = ldap://ldap.example.com\n",
+	            gpath, bpath);
+	char *pa = payload1(NOW + 100), *ta = mint(F.ed, "EdDSA", "ed", pa);
+	char *px = tu_payload("https://x.example", "ldap://ldap.example.com", "svc-a", "openid", NOW - 10, NOW + 100);
+	char *tx = mint(F.ed, "EdDSA", "ed", px);
+	struct ccauth_config *cfg = NULL;
+	struct ccauth_validator *v = NULL;
+	const struct ccauth_identity *id = NULL;
+	struct ccauth_error err = {0};
+
+	(void)state;
+	if (ccauth_config_parse(text, strlen(text), "lazy.conf", &cfg, &err) != CCAUTH_OK)
+		fail_msg("config: %s", err.msg);
+	assert_int_equal(ccauth_validator_new(cfg, NULL, &v, &err), CCAUTH_OK);
+	assert_int_equal(run(v, ta, NOW, &id, &err), CCAUTH_OK);
+	ccauth_identity_release(id);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(run(v, tx, NOW, &id, &err), CCAUTH_E_CONFIG);
+		assert_non_null(strstr(err.msg, "[issuer x] jwks_file"));
+	}
+	/* fixed in place: the next token of x loads it */
+	{
+		FILE *f = fopen(bpath, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fputs(good, f) >= 0, 1);
+		assert_int_equal(fclose(f), 0);
+	}
+	assert_int_equal(run(v, tx, NOW, &id, &err), CCAUTH_OK);
+	ccauth_identity_release(id);
+	/* loaded once: breaking the file again changes nothing for this validator */
+	assert_int_equal(truncate(gpath, 0), 0);
+	assert_int_equal(run(v, ta, NOW + 1, &id, &err), CCAUTH_OK);
+	ccauth_identity_release(id);
+	ccauth_validator_free(v);
+	ccauth_config_free(cfg);
+	unlink(gpath);
+	unlink(bpath);
+	free(gpath);
+	free(bpath);
+	free(text);
+	free(good);
+	free(pa);
+	free(ta);
+	free(px);
+	free(tx);
+}
+
+/* b is a copy of a: equal fields, its own storage (NULL where a has NULL) */
+static void assert_same_str(const char *a, const char *b)
+{
+	if (a == NULL) {
+		assert_null(b);
+		return;
+	}
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_string_equal(a, b);
+}
+
+static void assert_same_identity(const struct ccauth_identity *a, const struct ccauth_identity *b)
+{
+	assert_ptr_not_equal(a, b);
+	assert_same_str(a->user, b->user);
+	assert_same_str(a->issuer_name, b->issuer_name);
+	assert_same_str(a->iss, b->iss);
+	assert_same_str(a->sub, b->sub);
+	assert_same_str(a->client_id, b->client_id);
+	assert_same_str(a->scope, b->scope);
+	assert_same_str(a->jti, b->jti);
+	assert_int_equal(a->naud, b->naud);
+	for (size_t i = 0; i < a->naud; i++)
+		assert_same_str(a->aud[i], b->aud[i]);
+	assert_null(b->aud[b->naud]);
+	assert_int_equal(a->exp, b->exp);
+	assert_int_equal(a->iat, b->iat);
+	assert_int_equal(a->via, b->via);
+	assert_string_equal(a->fpr, b->fpr);
 }
 
 static void test_cache(void **state)
@@ -453,7 +561,7 @@ static void test_cache(void **state)
 	(void)state;
 	assert_int_equal(run(v, t, NOW, &a, NULL), CCAUTH_OK);
 	assert_int_equal(run(v, t, NOW + 1, &b, NULL), CCAUTH_OK);
-	assert_ptr_equal(a, b); /* a hit hands out the cached identity */
+	assert_same_identity(a, b); /* a hit hands out a copy of the cached identity */
 	ccauth_identity_release(b);
 	/* at exp the cache no longer answers; the full check still accepts (skew) with a new identity */
 	assert_int_equal(run(v, t, NOW + 100, &c, NULL), CCAUTH_OK);
@@ -529,6 +637,30 @@ static char *realistic_token(EVP_PKEY *key, const char *alg, const char *kid)
 
 	free(p);
 	return t;
+}
+
+/* A hit's copy carries every field (two audiences, scope, jti, iat) and outlives the identity it
+ * was copied from, the validator and its cache. */
+static void test_cache_copy(void **state)
+{
+	struct ccauth_validator *v = validator(NULL, 0);
+	char *t = realistic_token(F.ed, "EdDSA", "ed");
+	const struct ccauth_identity *a = NULL, *b = NULL, *c = NULL;
+
+	(void)state;
+	assert_int_equal(run(v, t, NOW, &a, NULL), CCAUTH_OK);
+	assert_int_equal(run(v, t, NOW, &b, NULL), CCAUTH_OK);
+	assert_int_equal(a->naud, 2);
+	assert_non_null(a->jti);
+	assert_same_identity(a, b);
+	ccauth_identity_release(a);
+	assert_int_equal(run(v, t, NOW, &c, NULL), CCAUTH_OK);
+	ccauth_validator_free(v);
+	assert_same_identity(b, c);
+	assert_string_equal(c->aud[1], "https://api.example.com/v1");
+	ccauth_identity_release(b);
+	ccauth_identity_release(c);
+	free(t);
 }
 
 static double mono(void)
@@ -654,7 +786,9 @@ int main(void)
 	    cmocka_unit_test(test_remote_issuer_unavailable),
 	    cmocka_unit_test(test_bad_jwks_file),
 	    cmocka_unit_test(test_writable_jwks_file),
+	    cmocka_unit_test(test_jwks_file_on_first_use),
 	    cmocka_unit_test(test_cache),
+	    cmocka_unit_test(test_cache_copy),
 	    cmocka_unit_test(test_hash_failure),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_perf),
