@@ -88,6 +88,7 @@ run() {
 expect() { # DESC RC [STDERR-PATTERN]
 	if [ "$rc" -eq "$2" ] && { [ -z "${3:-}" ] || printf '%s' "$err" | grep -q -- "$3"; }; then
 		ok "$1"
+		[ "$2" -eq 0 ] || diag "$err"
 	else
 		not_ok "$1: exit $rc"
 		diag "$err"
@@ -129,7 +130,7 @@ expect "root: [client a] (owned by A) refused" 2 "$E/a.secret.*owned by"
 # a world-readable secret fails its section only
 chmod 644 "$E/b.secret"
 run b token b
-expect "B: a world-readable secret is refused with the fix" 2 "readable by others.*chmod"
+expect "B: a world-readable secret is refused with the fix" 2 "by others.*chmod o-rwx"
 run a token a
 expect "  A's section still works" 0
 # a group-readable secret whose group is not the reader's
