@@ -89,8 +89,9 @@ check "pam_ccauth.so where libpam looks (/usr/lib/$multiarch/security)" \
 	[ -f "/usr/lib/$multiarch/security/pam_ccauth.so" ]
 check "libccauth.so in the SASL plugin dir (/usr/lib/$multiarch/sasl2)" \
 	[ -f "/usr/lib/$multiarch/sasl2/libccauth.so" ]
-check "/etc/ccauth is a root-owned 0755 directory, empty" \
-	[ "$(stat -c '%U:%G %a' /etc/ccauth)/$(ls -A /etc/ccauth)" = "root:root 755/" ]
+check "/etc/ccauth and /etc/ccauth/conf.d: root-owned 0755 directories, no file" \
+	[ "$(stat -c '%U:%G %a' /etc/ccauth /etc/ccauth/conf.d | tr '\n' ' ')/$(find /etc/ccauth -type f)" = \
+		"root:root 755 root:root 755 /" ]
 if command -v systemd-tmpfiles >/dev/null 2>&1; then
 	check "systemd-tmpfiles made /var/cache/ccauth root:root 1777" \
 		[ "$(stat -c '%U:%G %a' /var/cache/ccauth 2>/dev/null)" = "root:root 1777" ]
