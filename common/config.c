@@ -12,6 +12,7 @@
 
 #include "autoconf.h" /* first: brings _GNU_SOURCE, CCAUTH_DEFAULT_CONFIG */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -43,7 +44,8 @@ enum vtype {
 	V_INT,        /* int, range min..max */
 	V_STR,        /* any string, empty = unset */
 	V_PATH,       /* absolute path, empty = unset */
-	V_SECRET,     /* absolute path of a secret file, checked */
+	V_SECRET,     /* absolute path of a credential file: checked when read, by the reader (credfile.c) */
+	V_CREDFILE,   /* the same, or a plain name looked up in $CREDENTIALS_DIRECTORY when read */
 	V_TRUSTFILE,  /* absolute path of a file of trust anchors (ca_file), checked when it exists */
 	V_TRUSTDIR,   /* absolute path of a directory of trust anchors (ca_path), checked when it exists */
 	V_CACHEDIR,   /* absolute path or "" */
@@ -91,8 +93,8 @@ static const struct key client_keys[] = {
     {"token_endpoint", V_URL, C(token_endpoint), 0, 0},
     {"client_id", V_STR, C(client_id), 0, 0},
     {"auth_method", V_AUTH, C(auth_method), 0, 0},
-    {"client_secret_file", V_SECRET, C(client_secret_file), 0, 0},
-    {"private_key_file", V_SECRET, C(private_key_file), 0, 0},
+    {"client_secret_file", V_CREDFILE, C(client_secret_file), 0, 0},
+    {"private_key_file", V_CREDFILE, C(private_key_file), 0, 0},
     {"key_id", V_STR, C(key_id), 0, 0},
     {"signing_alg", V_SIGNALG, C(signing_alg), 0, 0},
     {"tls_cert_file", V_PATH, C(tls_cert_file), 0, 0},
@@ -131,10 +133,12 @@ struct parser {
 	int global_seen;  /* [global] appeared */
 	int connect_set;  /* connect_timeout given */
 	int connect_line; /* its line, for the cross-check */
+	size_t connect_file;
+	size_t file; /* index of the file being read in cfg->files */
 	struct ccauth_error *err;
 	/* a config of 1,000 issuers parses in linear time: sections found by name, arrays doubled */
 	struct ccauth_strmap client_names, issuer_names;
-	size_t clients_cap, issuers_cap;
+	size_t clients_cap, issuers_cap, files_cap;
 };
 
 static enum ccauth_status perr(struct parser *p, const char *what)
@@ -165,14 +169,15 @@ static int name_ok(const char *s, size_t len)
 	return 1;
 }
 
-static enum ccauth_status check_secret(const char *path, int missing_ok, struct ccauth_error *err, const char *pfx,
-                                       int line)
+/* A systemd credential name: no '/', not . or .., printable (systemd.exec(5) "Credentials"). */
+static int credential_name_ok(const char *v)
 {
-	const char *what = ccauth_credfile_secret_problem(path, missing_ok);
-
-	if (what == NULL)
-		return CCAUTH_OK;
-	return ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s:%d: secret file %.96s %s", pfx, line, path, what);
+	if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0 || strlen(v) > NAME_MAX)
+		return 0;
+	for (; *v != '\0'; v++)
+		if (*v == '/' || *v == ' ' || *v == '\t')
+			return 0;
+	return 1;
 }
 
 /* Trust anchors (ca_file, ca_path): the rule of the config file and of jwks_file - whoever may
@@ -263,6 +268,10 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 		if (*v != '\0' && *v != '/')
 			return perr(p, "bad value: expected an absolute path");
 		break;
+	case V_CREDFILE:
+		if (*v != '\0' && *v != '/' && !credential_name_ok(v))
+			return perr(p, "bad value: expected an absolute path, or a credential name (no '/')");
+		break;
 	case V_CACHEDIR:
 		if (*v != '\0' && *v != '/')
 			return perr(p, "bad value: expected an absolute path or nothing");
@@ -290,8 +299,6 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 		return CCAUTH_OK; /* unset */
 	if ((*sp = strdup(v)) == NULL)
 		return pnomem(p);
-	if (k->type == V_SECRET)
-		return check_secret(*sp, 1, p->err, p->name, p->line);
 	if (k->type == V_TRUSTFILE || k->type == V_TRUSTDIR)
 		return check_trust(p, k->name, *sp, k->type == V_TRUSTDIR);
 	return CCAUTH_OK;
@@ -377,6 +384,7 @@ static enum ccauth_status start_section(struct parser *p, const char *s, size_t 
 		memset(c, 0, sizeof(*c));
 		c->name = name;
 		c->line = p->line;
+		c->file = p->file;
 		c->auth_method = CCAUTH_AUTH_CLIENT_SECRET_BASIC;
 		c->signing_alg = CCAUTH_ALG_RS256;
 		c->refresh_at = 0.8;
@@ -399,6 +407,7 @@ static enum ccauth_status start_section(struct parser *p, const char *s, size_t 
 		memset(ic, 0, sizeof(*ic));
 		ic->name = name;
 		ic->line = p->line;
+		ic->file = p->file;
 		ic->introspect = CCAUTH_INTROSPECT_OPAQUE;
 		ic->algorithms = CCAUTH_ALG_ALL;
 		p->sec = SEC_ISSUER;
@@ -452,6 +461,7 @@ static enum ccauth_status key_value(struct parser *p, const char *s, size_t len)
 	if (p->sec == SEC_GLOBAL && tab[i].off == G(connect_timeout)) {
 		p->connect_set = 1;
 		p->connect_line = p->line;
+		p->connect_file = p->file;
 	}
 	if ((val = ccauth_strndup_checked(v, vl)) == NULL)
 		return pnomem(p);
@@ -514,6 +524,7 @@ static enum ccauth_status finish(struct parser *p)
 	if (p->connect_set) {
 		if (cfg->connect_timeout > cfg->timeout) {
 			p->line = p->connect_line;
+			p->name = cfg->files[p->connect_file];
 			return perr(p, "connect_timeout exceeds timeout");
 		}
 	} else {
@@ -527,6 +538,7 @@ static enum ccauth_status finish(struct parser *p)
 		const char *need = NULL;
 
 		p->line = c->line;
+		p->name = cfg->files[c->file];
 		if (c->client_id == NULL)
 			return perr(p, "[client] needs client_id");
 		if (c->issuer == NULL && c->token_endpoint == NULL)
@@ -556,6 +568,7 @@ static enum ccauth_status finish(struct parser *p)
 		size_t unused;
 
 		p->line = ic->line;
+		p->name = cfg->files[ic->file];
 		/* A key source is always available: jwks_file, jwks_uri, or discovery from the https
 		 * issuer, so requiring issuer is enough. */
 		if (ic->issuer == NULL)
@@ -593,60 +606,87 @@ static size_t count_lines(const char *buf, size_t len)
 	return n;
 }
 
-enum ccauth_status ccauth_config_parse(const char *buf, size_t len, const char *name, struct ccauth_config **out,
-                                       struct ccauth_error *err)
+/* A parser with an empty configuration and its defaults. */
+static enum ccauth_status parser_start(struct parser *p, const char *path, struct ccauth_error *err)
 {
-	struct parser p;
-	enum ccauth_status st = CCAUTH_OK;
-	size_t off = 0;
+	memset(p, 0, sizeof(*p));
+	p->name = path;
+	p->err = err;
+	if ((p->cfg = calloc(1, sizeof(*p->cfg))) == NULL || (p->cfg->path = strdup(path)) == NULL)
+		return ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", path);
+	p->cfg->timeout = 5;
+	p->cfg->clock_skew = 60;
+	p->cfg->jwks_min_refresh = 60;
+	p->cfg->jwks_max_stale = 86400;
+	p->cfg->introspection_cache = 60;
+	return CCAUTH_OK;
+}
 
-	if (out == NULL)
-		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "ccauth_config_parse: no output");
-	*out = NULL;
-	if (name == NULL)
-		name = "config";
-	memset(&p, 0, sizeof(p));
-	p.name = name;
-	p.err = err;
+/* What only the parse needs: the name maps. */
+static void parser_end(struct parser *p)
+{
+	ccauth_strmap_clear(&p->client_names);
+	ccauth_strmap_clear(&p->issuer_names);
+}
+
+/* One file into the configuration: it starts outside any section (a section never continues into
+ * the next file), its name is kept for the messages of the cross-checks. */
+static enum ccauth_status parse_file(struct parser *p, const char *buf, size_t len, const char *name)
+{
+	struct ccauth_config *cfg = p->cfg;
+	enum ccauth_status st;
+	size_t off = 0;
+	char **files;
+
+	p->line = 0;
+	p->name = name;
 	if (buf == NULL && len != 0)
-		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "ccauth_config_parse: no input");
+		return ccauth_error_set(p->err, CCAUTH_E_INTERNAL, "ccauth_config_parse: no input");
 	if (len > CCAUTH_CONFIG_MAX_BYTES) {
 		size_t l = count_lines(buf, CCAUTH_CONFIG_MAX_BYTES);
-		p.line = l > INT_MAX ? INT_MAX : (int)l;
-		return perr(&p, "file larger than 1 MiB");
+		p->line = l > INT_MAX ? INT_MAX : (int)l;
+		return perr(p, "file larger than 1 MiB");
 	}
-	if ((p.cfg = calloc(1, sizeof(*p.cfg))) == NULL)
-		return ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", name);
-	p.cfg->timeout = 5;
-	p.cfg->clock_skew = 60;
-	p.cfg->jwks_min_refresh = 60;
-	p.cfg->jwks_max_stale = 86400;
-	p.cfg->introspection_cache = 60;
-	if ((p.cfg->path = strdup(name)) == NULL) {
-		st = ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", name);
-		goto fail;
-	}
-
+	if ((files = grow(cfg->files, cfg->nfiles, &p->files_cap, sizeof(*files))) == NULL)
+		return pnomem(p);
+	cfg->files = files;
+	if ((files[cfg->nfiles] = strdup(name)) == NULL)
+		return pnomem(p);
+	p->file = cfg->nfiles++;
+	p->name = files[p->file];
+	p->sec = SEC_NONE;
+	p->cur = NULL;
+	p->seen = 0;
 	while (off < len) {
 		const char *s = buf + off, *nl = memchr(s, '\n', len - off);
 		size_t ll = nl ? (size_t)(nl - s) : len - off;
 
-		p.line++;
-		if ((st = parse_line(&p, s, ll)) != CCAUTH_OK)
-			goto fail;
+		p->line++;
+		if ((st = parse_line(p, s, ll)) != CCAUTH_OK)
+			return st;
 		off += ll + (nl ? 1 : 0);
 	}
-	if ((st = finish(&p)) != CCAUTH_OK)
-		goto fail;
-	ccauth_strmap_clear(&p.client_names);
-	ccauth_strmap_clear(&p.issuer_names);
+	return CCAUTH_OK;
+}
+
+enum ccauth_status ccauth_config_parse(const char *buf, size_t len, const char *name, struct ccauth_config **out,
+                                       struct ccauth_error *err)
+{
+	struct parser p;
+	enum ccauth_status st;
+
+	if (out == NULL)
+		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "ccauth_config_parse: no output");
+	*out = NULL;
+	if ((st = parser_start(&p, name != NULL ? name : "config", err)) != CCAUTH_OK ||
+	    (st = parse_file(&p, buf, len, p.cfg->path)) != CCAUTH_OK || (st = finish(&p)) != CCAUTH_OK) {
+		parser_end(&p);
+		ccauth_config_free(p.cfg);
+		return st;
+	}
+	parser_end(&p);
 	*out = p.cfg;
 	return CCAUTH_OK;
-fail:
-	ccauth_strmap_clear(&p.client_names);
-	ccauth_strmap_clear(&p.issuer_names);
-	ccauth_config_free(p.cfg);
-	return st;
 }
 
 static const char *errno_text(int e)
@@ -667,53 +707,157 @@ static const char *errno_text(int e)
 	}
 }
 
-enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **out, struct ccauth_error *err)
+/* Read a configuration file (the main one or a drop-in) into *buf (malloc'd), with the rules of a
+ * trusted file: regular, owned by root or the effective uid, not writable by group or others. */
+static enum ccauth_status read_conf_file(const char *path, char **buf, size_t *len, struct ccauth_error *err)
 {
 	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	enum ccauth_status rc;
+	enum ccauth_status rc = CCAUTH_OK;
 	int fd, e;
+
+	*buf = NULL;
+	*len = 0;
+	/* Symlinks are followed on purpose (/etc layouts use them); the checks apply to the file. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot open: %s", path, errno_text(errno));
+	if (fstat(fd, &st) != 0)
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot stat: %s", path, errno_text(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: not a regular file", path);
+	else if ((st.st_mode & 022) != 0)
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: writable by group or others: chmod go-w it", path);
+	else if (!ccauth_credfile_owner_ok(&st))
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: owned by uid %lu, not root or the current user",
+		                      path, (unsigned long)st.st_uid);
+	else if ((*buf = malloc(CCAUTH_CONFIG_MAX_BYTES + 1)) == NULL)
+		rc = ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", path);
+	/* Read one byte past the limit so the parser sees (and reports) an oversized file. */
+	else if ((e = ccauth_credfile_read_fd(fd, *buf, CCAUTH_CONFIG_MAX_BYTES, len)) != 0)
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot read: %s", path, errno_text(e));
+	close(fd);
+	if (rc != CCAUTH_OK) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The drop-ins of dir (conf.d next to the main file): the names ending in ".conf" and not starting
+ * with '.', sorted bytewise (lexical order whatever the locale).  A missing dir has none; one that
+ * others may write is refused like a config file that others may write. */
+static enum ccauth_status list_dropins(const char *dir, char ***out, size_t *nout, struct ccauth_error *err)
+{
+	char **names = NULL, **grown;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	*out = NULL;
+	*nout = 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return CCAUTH_OK;
+	if (fd < 0)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot open: %s", dir, errno_text(errno));
+	if (fstat(fd, &st) != 0 || !ccauth_credfile_is_trusted(&st)) {
+		close(fd);
+		return ccauth_error_set(err, CCAUTH_E_CONFIG,
+		                        "%.128s: writable by group or others, or not owned by root or the current "
+		                        "user: chmod go-w it",
+		                        dir);
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", dir);
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
+			continue;
+		if (n == CCAUTH_CONFIG_MAX_DROPINS) {
+			closedir(d);
+			free_names(names, n);
+			return ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: more than %d drop-ins", dir,
+			                        CCAUTH_CONFIG_MAX_DROPINS);
+		}
+		if ((grown = grow(names, n, &cap, sizeof(*names))) == NULL ||
+		    (names = grown, names[n] = strdup(de->d_name)) == NULL) {
+			closedir(d);
+			free_names(names, n);
+			return ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", dir);
+		}
+		n++;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	*out = names;
+	*nout = n;
+	return CCAUTH_OK;
+}
+
+enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **out, struct ccauth_error *err)
+{
+	struct parser p = {0};
+	char *buf = NULL, *dir = NULL, **names = NULL, *slash;
+	size_t len = 0, nnames = 0, dl;
+	enum ccauth_status rc;
 
 	if (out == NULL)
 		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "ccauth_config_load: no output");
 	*out = NULL;
 	path = ccauth_config_default_path(path);
-	/* Symlinks are followed on purpose (/etc layouts use them); the checks apply to the file. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot open: %s", path, errno_text(errno));
-	if (fstat(fd, &st) != 0) {
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot stat: %s", path, errno_text(errno));
+	if ((rc = read_conf_file(path, &buf, &len, err)) != CCAUTH_OK)
+		return rc;
+	if ((rc = parser_start(&p, path, err)) != CCAUTH_OK || (rc = parse_file(&p, buf, len, path)) != CCAUTH_OK)
 		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: not a regular file", path);
-		goto out;
-	}
-	if ((st.st_mode & 022) != 0) {
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: writable by group or others", path);
-		goto out;
-	}
-	if (!ccauth_credfile_owner_ok(&st)) {
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: owned by uid %lu, not root or the current user",
-		                      path, (unsigned long)st.st_uid);
-		goto out;
-	}
-	if ((buf = malloc(CCAUTH_CONFIG_MAX_BYTES + 1)) == NULL) {
+
+	/* drop-ins: DIR/conf.d/X.conf for the main file DIR/NAME */
+	slash = strrchr(path, '/');
+	dl = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+	if ((dir = malloc(dl + sizeof("conf.d/") + NAME_MAX + 1)) == NULL) {
 		rc = ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", path);
 		goto out;
 	}
-	/* Read one byte past the limit so the parser sees (and reports) an oversized file. */
-	if ((e = ccauth_credfile_read_fd(fd, buf, CCAUTH_CONFIG_MAX_BYTES, &len)) != 0) {
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot read: %s", path, errno_text(e));
+	memcpy(dir, path, dl);
+	memcpy(dir + dl, "conf.d", sizeof("conf.d"));
+	if ((rc = list_dropins(dir, &names, &nnames, err)) != CCAUTH_OK)
 		goto out;
+	for (size_t i = 0; i < nnames && rc == CCAUTH_OK; i++) {
+		snprintf(dir + dl, sizeof("conf.d/") + NAME_MAX + 1, "conf.d/%s", names[i]);
+		free(buf);
+		if ((rc = read_conf_file(dir, &buf, &len, err)) == CCAUTH_OK)
+			rc = parse_file(&p, buf, len, dir);
 	}
-	rc = ccauth_config_parse(buf, len, path, out, err);
+	if (rc == CCAUTH_OK)
+		rc = finish(&p);
 out:
+	parser_end(&p);
+	free_names(names, nnames);
+	free(dir);
 	free(buf);
-	close(fd);
-	return rc;
+	if (rc != CCAUTH_OK) {
+		ccauth_config_free(p.cfg);
+		return rc;
+	}
+	*out = p.cfg;
+	return CCAUTH_OK;
 }
 
 static void client_clear(struct ccauth_client_conf *c)
@@ -757,6 +901,9 @@ void ccauth_config_free(struct ccauth_config *cfg)
 		issuer_clear(&cfg->issuers[i]);
 	free(cfg->clients);
 	free(cfg->issuers);
+	for (size_t i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
 	free(cfg->path);
 	free(cfg->ca_file);
 	free(cfg->ca_path);

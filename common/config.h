@@ -12,6 +12,7 @@
 
 #define CCAUTH_CONFIG_MAX_BYTES (1024 * 1024)
 #define CCAUTH_CONFIG_MAX_LINE 4096
+#define CCAUTH_CONFIG_MAX_DROPINS 256
 
 enum ccauth_auth_method {
 	CCAUTH_AUTH_CLIENT_SECRET_BASIC,
@@ -24,7 +25,8 @@ enum ccauth_introspect_mode { CCAUTH_INTROSPECT_NEVER, CCAUTH_INTROSPECT_OPAQUE,
 
 struct ccauth_client_conf {
 	char *name;
-	int line; /* line of the [client NAME] header */
+	int line;    /* line of the [client NAME] header */
+	size_t file; /* in ccauth_config.files */
 	char *issuer;
 	char *token_endpoint;
 	char *client_id;
@@ -44,6 +46,7 @@ struct ccauth_client_conf {
 struct ccauth_issuer_conf {
 	char *name;
 	int line;
+	size_t file; /* in ccauth_config.files */
 	char *issuer;
 	char *jwks_uri;
 	char *jwks_file;
@@ -60,7 +63,9 @@ struct ccauth_issuer_conf {
 };
 
 struct ccauth_config {
-	char *path;
+	char *path;   /* the main file */
+	char **files; /* the main file, then the drop-ins read */
+	size_t nfiles;
 	/* [global] */
 	char *ca_file;
 	char *ca_path;
@@ -79,17 +84,18 @@ struct ccauth_config {
 	size_t nissuers;
 };
 
-/* Load path (NULL: $CCAUTH_CONF, else the compiled-in default).  Refuses a file writable by group or
- * others or owned by someone other than root or the effective uid, and secret files
- * (client_secret_file, private_key_file, tls_key_file) readable by group or others or owned by
- * another user (not root or the effective uid), and an existing ca_file or ca_path (the directory)
- * writable by group or others or owned by another user.  Cross-checks:
- * unique section names, introspection_client names an existing [client], an [issuer] has a key
- * source (jwks_file, jwks_uri, or an https issuer for discovery). */
+/* Load path (NULL: $CCAUTH_CONF, else the compiled-in default), then the drop-ins: the files
+ * ending in .conf in the directory conf.d next to the main file, in bytewise order: one configuration, each file starting outside any
+ * section, errors naming file:line.  Every file (and conf.d) must be owned by root or the effective
+ * uid and not writable by group or others; so must an existing ca_file or ca_path.  Credential files
+ * are not looked at: the process that uses a [client] checks its files when it reads them
+ * (credfile.h).  Cross-checks: unique section names across the files, introspection_client names an
+ * existing [client], an [issuer] has a key source (jwks_file, jwks_uri, or an https issuer for
+ * discovery). */
 enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **out, struct ccauth_error *err);
 
-/* Parse a buffer; name is used in messages as "name:line".  No file permission checks on the
- * config itself (secret files are still checked).  For tests and fuzzing. */
+/* Parse a buffer; name is used in messages as "name:line".  No file permission checks, no drop-ins.
+ * For tests and fuzzing. */
 enum ccauth_status ccauth_config_parse(const char *buf, size_t len, const char *name, struct ccauth_config **out,
 				       struct ccauth_error *err);
 

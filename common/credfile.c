@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,43 +17,105 @@ int ccauth_credfile_owner_ok(const struct stat *sb)
 	return sb->st_uid == 0 || sb->st_uid == geteuid();
 }
 
-int ccauth_credfile_is_private(const struct stat *sb)
-{
-	return (sb->st_mode & 077) == 0 && ccauth_credfile_owner_ok(sb);
-}
-
 int ccauth_credfile_is_trusted(const struct stat *sb)
 {
 	return (sb->st_mode & 022) == 0 && ccauth_credfile_owner_ok(sb);
 }
 
-const char *ccauth_credfile_secret_problem(const char *path, int missing_ok)
+/* gid is this process's effective group or one of its supplementary groups. */
+static int in_my_groups(gid_t gid)
 {
-	struct stat st;
+	gid_t *v;
+	int n, found = 0;
 
-	if (stat(path, &st) != 0) {
-		if (errno == ENOENT && missing_ok)
-			return NULL;
-		return errno == ENOENT ? "does not exist" : "cannot be examined";
+	if (gid == getegid())
+		return 1;
+	n = getgroups(0, NULL);
+	if (n <= 0 || (v = calloc((size_t)n, sizeof(*v))) == NULL)
+		return 0; /* cannot tell: not ours */
+	n = getgroups(n, v);
+	for (int i = 0; i < n && !found; i++)
+		found = v[i] == gid;
+	free(v);
+	return found;
+}
+
+enum ccauth_credfile_verdict ccauth_credfile_judge(const struct stat *sb, char *why, size_t whysize)
+{
+	unsigned mode = (unsigned)(sb->st_mode & 07777);
+
+	if (!S_ISREG(sb->st_mode)) {
+		snprintf(why, whysize, "is not a regular file");
+		return CCAUTH_CREDFILE_UNFIT;
 	}
-	if (!S_ISREG(st.st_mode))
-		return "is not a regular file";
-	if ((st.st_mode & 077) != 0)
-		return "is readable by group or others";
+	if ((mode & 007) != 0) {
+		snprintf(why, whysize, "is readable or writable by others (mode %04o): chmod o-rwx it", mode);
+		return CCAUTH_CREDFILE_UNFIT;
+	}
+	if ((mode & 020) != 0) {
+		snprintf(why, whysize, "is writable by its group (mode %04o): chmod g-w it", mode);
+		return CCAUTH_CREDFILE_UNFIT;
+	}
 	/* another user could change it, or read it: it is not ours to prove ourselves with */
-	if (!ccauth_credfile_owner_ok(&st))
-		return "is owned by another user (not root or the current user)";
-	return NULL;
+	if (!ccauth_credfile_owner_ok(sb)) {
+		snprintf(why, whysize,
+		         "is owned by uid %lu, not root or this process's uid %lu: chown it to one of them",
+		         (unsigned long)sb->st_uid, (unsigned long)geteuid());
+		return CCAUTH_CREDFILE_NOT_MINE;
+	}
+	if ((mode & 040) != 0 && !in_my_groups(sb->st_gid)) {
+		snprintf(why, whysize,
+		         "is readable by group %lu, which uid %lu is not in: chgrp it to a group of that user, or "
+		         "chmod g-r it",
+		         (unsigned long)sb->st_gid, (unsigned long)geteuid());
+		return CCAUTH_CREDFILE_NOT_MINE;
+	}
+	return CCAUTH_CREDFILE_OK;
+}
+
+const char *ccauth_credfile_path(const char *path, char *buf, size_t size)
+{
+	const char *dir;
+	int n;
+
+	if (path == NULL || path[0] == '/')
+		return path;
+	/* a plain name (config.c admits no other relative path): a systemd credential */
+	dir = secure_getenv("CREDENTIALS_DIRECTORY");
+	if (dir == NULL || dir[0] != '/')
+		return NULL;
+	n = snprintf(buf, size, "%s/%s", dir, path);
+	return n > 0 && (size_t)n < size ? buf : NULL;
+}
+
+/* The file a configured credential path names (into buf), or an error that says what is missing. */
+static enum ccauth_status resolve(const char *what, const char *path, char *buf, size_t size, const char **out,
+                                  struct ccauth_error *err)
+{
+	if (path == NULL || *path == '\0')
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "no %s configured", what);
+	if ((*out = ccauth_credfile_path(path, buf, size)) == NULL)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG,
+		                        "%s %.96s is a plain name, looked up in $CREDENTIALS_DIRECTORY, which is not "
+		                        "set here: give an absolute path, or LoadCredential= in the unit",
+		                        what, path);
+	return CCAUTH_OK;
 }
 
 enum ccauth_status ccauth_credfile_check_secret(const char *path, struct ccauth_error *err)
 {
-	const char *what;
+	char buf[PATH_MAX], why[200];
+	enum ccauth_status st;
+	const char *full;
+	struct stat sb;
 
-	if (path == NULL || *path == '\0')
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "no secret file configured");
-	if ((what = ccauth_credfile_secret_problem(path, 0)) != NULL)
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "secret file %.96s %s", path, what);
+	if ((st = resolve("secret file", path, buf, sizeof(buf), &full, err)) != CCAUTH_OK)
+		return st;
+	if (stat(full, &sb) != 0)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "secret file %.96s %s", full,
+		                        errno == ENOENT ? "does not exist" : "cannot be examined");
+	if (ccauth_credfile_judge(&sb, why, sizeof(why)) != CCAUTH_CREDFILE_OK)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "secret file %.96s %s", full, why);
 	return CCAUTH_OK;
 }
 
@@ -77,28 +141,29 @@ int ccauth_credfile_read_fd(int fd, char *buf, size_t cap, size_t *len)
 enum ccauth_status ccauth_credfile_open(const char *what, const char *path, int secret, int *out,
                                         struct ccauth_error *err)
 {
+	char buf[PATH_MAX], why[200];
 	enum ccauth_status st;
+	const char *full;
 	struct stat sb;
 	int fd;
 
 	*out = -1;
-	if (path == NULL || *path == '\0')
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "no %s configured", what);
-	if (secret && (st = ccauth_credfile_check_secret(path, err)) != CCAUTH_OK)
+	if ((st = resolve(what, path, buf, sizeof(buf), &full, err)) != CCAUTH_OK)
 		return st;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (secret && (st = ccauth_credfile_check_secret(full, err)) != CCAUTH_OK)
+		return st;
+	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s cannot be opened (errno %d)", what, path,
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s cannot be opened (errno %d)", what, full,
 		                        errno);
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s is not a regular file", what, path);
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s is not a regular file", what, full);
 	}
-	if (secret && !ccauth_credfile_is_private(&sb)) {
+	/* again on the open file: it may have changed since the check */
+	if (secret && ccauth_credfile_judge(&sb, why, sizeof(why)) != CCAUTH_CREDFILE_OK) {
 		close(fd);
-		return ccauth_error_set(err, CCAUTH_E_CONFIG,
-		                        "%s %.96s is not a regular file private to root or the current user", what,
-		                        path);
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s %.96s %s", what, full, why);
 	}
 	*out = fd;
 	return CCAUTH_OK;

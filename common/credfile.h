@@ -8,28 +8,37 @@
 
 #include "error.h"
 
-/* The permission rules (design.md).  Both want the owner to be root or the effective uid.
- * Private (a secret: client secret, private keys): not readable by group or others.
- * Trusted (what decides whom we trust: the config file, jwks_file, ca_file, ca_path): not writable
- * by group or others. */
+/* Trusted (what decides whom we trust: the config file, jwks_file, ca_file, ca_path): owned by root
+ * or the effective uid, not writable by group or others. */
 int ccauth_credfile_owner_ok(const struct stat *sb);
-int ccauth_credfile_is_private(const struct stat *sb);
 int ccauth_credfile_is_trusted(const struct stat *sb);
 
-/* NULL when path is a regular file that is private, else what is wrong with it ("does not exist",
- * "is readable by group or others", ...); a missing file is fine when missing_ok. */
-const char *ccauth_credfile_secret_problem(const char *path, int missing_ok);
+/* A credential (client secret, private key, TLS key) is judged by the process that reads it, when it
+ * reads it (design.md "Secrets", issue #8): a regular file owned by root or the effective uid,
+ * nothing for others, not writable by its group, and readable by its group only when that group is
+ * one of this process's groups (the Debian ssl-cert pattern: root:GROUP 0640).  UNFIT: wrong for
+ * any reader; NOT_MINE: perhaps right for another user, not for this process.  why gets what is
+ * wrong and the fix. */
+enum ccauth_credfile_verdict { CCAUTH_CREDFILE_OK, CCAUTH_CREDFILE_UNFIT, CCAUTH_CREDFILE_NOT_MINE };
+enum ccauth_credfile_verdict ccauth_credfile_judge(const struct stat *sb, char *why, size_t whysize);
 
-/* CCAUTH_E_CONFIG "secret file PATH WHAT" unless path names a private regular file.  Used when the
- * configuration is loaded and again before each read. */
+/* The file a configured credential path names: an absolute path as it is; a plain name (no '/') in
+ * $CREDENTIALS_DIRECTORY, where systemd's LoadCredential= puts a unit's credentials
+ * (https://systemd.io/CREDENTIALS/), built in buf.  NULL when that variable is unset or not
+ * absolute, or the result does not fit. */
+const char *ccauth_credfile_path(const char *path, char *buf, size_t size);
+
+/* CCAUTH_E_CONFIG "secret file PATH WHAT: FIX" unless path names a credential this process may use
+ * (ccauth_credfile_judge).  Checked before each read; never when the configuration is loaded. */
 enum ccauth_status ccauth_credfile_check_secret(const char *path, struct ccauth_error *err);
 
 /* Read fd to its end, or to cap + 1 bytes (so that the caller sees a file over the cap), into buf
  * (at least cap + 1 bytes); *len is what was read.  0, or the errno of the failed read. */
 int ccauth_credfile_read_fd(int fd, char *buf, size_t cap, size_t *len);
 
-/* Open a credential file (what names it in messages); a secret one after the permission check, and
- * checked again on the open file (it may have changed since the check).  *out is an O_CLOEXEC fd. */
+/* Open a credential file (what names it in messages; a plain name as ccauth_credfile_path); a secret
+ * one after the permission check, and checked again on the open file (it may have changed since the
+ * check).  *out is an O_CLOEXEC fd. */
 enum ccauth_status ccauth_credfile_open(const char *what, const char *path, int secret, int *out,
                                         struct ccauth_error *err);
 

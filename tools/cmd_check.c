@@ -40,8 +40,10 @@ static const char check_usage[] =
     "usage: ccauth [-c FILE] check [--token]\n"
     "\n"
     "Check the configuration and print one line per finding on stdout: \"ok: ...\", \"warn: ...\" or\n"
-    "\"fail: ...\".  Checked: the configuration loads (its mode and owner, and those of every secret\n"
-    "or key file, which the loader enforces), each file is readable, cache_dir is usable; for each\n"
+    "\"fail: ...\".  Checked: the configuration and its drop-ins load (their mode and owner), each\n"
+    "credential file as this user may use it (fail: nobody may, e.g. world-readable; warn: it belongs\n"
+    "to another user, who may be the one using that section), each file is readable, cache_dir is\n"
+    "usable; for each\n"
     "[issuer]: metadata by discovery, the keys (jwks_file or jwks_uri: how many are usable with the\n"
     "configured algorithms), the introspection endpoint when introspect is not never, an audience;\n"
     "for each [client]: the token endpoint answers.  For every server contacted: its Date header\n"
@@ -108,21 +110,35 @@ static int readable(const char *path)
 	return 0;
 }
 
-/* what: "client NAME: client_secret_file"; secret: group/others must not read it. */
-static void check_file(struct checker *c, const char *what, const char *path, int secret)
+/* what: "client NAME: client_secret_file"; secret: a credential (credfile.h rules). */
+static void check_file(struct checker *c, const char *what, const char *name, int secret)
 {
-	struct ccauth_error err = {0};
+	char buf[PATH_MAX];
+	const char *path;
 	struct stat sb;
 
-	if (path == NULL || path[0] == '\0')
+	if (name == NULL || name[0] == '\0')
 		return;
+	if ((path = ccauth_credfile_path(name, buf, sizeof(buf))) == NULL) {
+		finding(c, WARN, "%s %s: a credential name, looked up in $CREDENTIALS_DIRECTORY, which is not set here",
+		        what, name);
+		return;
+	}
 	if (stat(path, &sb) != 0) {
 		finding(c, FAIL, "%s %s: cannot stat it (errno %d)", what, path, errno);
 		return;
 	}
-	if (secret && ccauth_credfile_check_secret(path, &err) != CCAUTH_OK) {
-		finding(c, FAIL, "%s %s: %s", what, path, err.msg);
-		return;
+	if (secret) {
+		/* checked by the process that uses the section, when it reads the file: a file fit for
+		 * another user is a warning here, one fit for nobody a failure */
+		char why[200];
+		enum ccauth_credfile_verdict v = ccauth_credfile_judge(&sb, why, sizeof(why));
+
+		if (v != CCAUTH_CREDFILE_OK) {
+			finding(c, v == CCAUTH_CREDFILE_UNFIT ? FAIL : WARN, "%s %s %s%s", what, path, why,
+			        v == CCAUTH_CREDFILE_UNFIT ? "" : " (fine if only that user uses this section)");
+			return;
+		}
 	}
 	if (readable(path) != 0) {
 		finding(c, FAIL, "%s %s: not readable by uid %lu (errno %d)", what, path, (unsigned long)geteuid(),

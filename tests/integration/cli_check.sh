@@ -200,8 +200,22 @@ printf 'secret-a\n' >"$W/a.secret"
 # --- check: findings that fail --------------------------------------------------------------------
 chmod 644 "$W/a.secret"
 run -c "$W/good.conf" check
-expect "check: world-readable secret file: one fail line for the config, exit 1" 1 "fail: config: *$W/a.secret*"
-check "check: nothing but that line" [ "$(printf '%s\n' "$out" | wc -l)" = 1 ]
+expect "check: world-readable secret file: a fail line for that [client] with the fix, exit 1" 1 \
+	"*fail: client a: client_secret_file $W/a.secret is readable or writable by others (mode 0644): chmod o-rwx it*"
+check "check: the config still loads and every other line is ok" \
+	[ "$(lines fail)/$(lines ok)" = "1/$(($(printf '%s\n' "$out" | wc -l) - 1))" ]
+# a secret fit for another user only (owned by it): a warning, since that user may be the one using
+# the section (#8: a credential is judged by the process that uses it)
+if [ "$(id -u)" -eq 0 ]; then
+	chmod 600 "$W/a.secret"
+	chown 12345 "$W/a.secret"
+	run -c "$W/good.conf" check
+	expect "check: another user's secret: a warn line naming the owner, exit 0" 0 \
+		"*warn: client a: client_secret_file $W/a.secret is owned by uid 12345, not root or this process's uid 0*"
+	chown 0 "$W/a.secret"
+else
+	skip "check: another user's secret (needs root)"
+fi
 chmod 600 "$W/a.secret"
 
 chmod 666 "$W/good.conf"

@@ -357,7 +357,10 @@ static const struct bad bad_configs[] = {
     {"[client c]\nrefresh_at = .8\n", "t.conf:2"},
     {"[client c]\nrefresh_at = 8e-1\n", "t.conf:2"},
     {"[client c]\nrefresh_at = 0.\n", "t.conf:2"},
-    {"[client c]\nclient_secret_file = secret.txt\n", "t.conf:2"},
+    {"[client c]\nclient_secret_file = dir/secret.txt\n", "t.conf:2"},
+    {"[client c]\nclient_secret_file = ..\n", "t.conf:2"},
+    {"[client c]\nprivate_key_file = a b\n", "t.conf:2"},
+    {"[client c]\ntls_key_file = relative.key\n", "t.conf:2"},
     /* [issuer] values */
     {"[issuer i]\nissuer = https://as.example/#frag\n", "t.conf:2"},
     {"[issuer i]\njwks_uri = http://as.example/jwks\n", "t.conf:2"},
@@ -537,35 +540,43 @@ static void test_file_permissions(void **state)
 	assert_true(strncmp(err.msg + strlen(conf), ":3: ", 4) == 0);
 	free(conf);
 
-	/* secret files: 0640 refused (at load and directly), 0600 fine, missing fine at load only */
-	secret = write_file("c.secret", "s3cret", 0640);
+	/* secret files are judged when read, by the reader (credfile.c): never at load */
+	secret = write_file("c.secret", "s3cret", 0644);
 	tl = strlen(secret) + 200;
 	text = malloc(tl);
 	assert_non_null(text);
 	snprintf(text, tl, "[client c]\nissuer = https://as.example\nclient_id = c\n\nclient_secret_file = %s\n",
 	         secret);
 	conf = write_file("secret.conf", text, 0644);
-	assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
-	assert_true(strncmp(err.msg, conf, strlen(conf)) == 0);
-	assert_true(strncmp(err.msg + strlen(conf), ":5: secret file ", 16) == 0);
-	assert_non_null(strstr(err.msg, "is readable by group or others"));
-	assert_null(strstr(err.msg, "s3cret"));
-	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_E_CONFIG);
-	assert_int_equal(chmod(secret, 0604), 0);
-	assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
-	assert_int_equal(chmod(secret, 0600), 0);
 	assert_int_equal(load(conf, &err), CCAUTH_OK);
+	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_E_CONFIG);
+	assert_non_null(strstr(err.msg, "is readable or writable by others (mode 0644): chmod o-rwx it"));
+	assert_true(strncmp(err.msg, "secret file ", 12) == 0);
+	assert_null(strstr(err.msg, "s3cret"));
+	assert_int_equal(chmod(secret, 0602), 0);
+	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_E_CONFIG);
+	assert_int_equal(chmod(secret, 0620), 0);
+	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_E_CONFIG);
+	assert_non_null(strstr(err.msg, "writable by its group (mode 0620): chmod g-w it"));
+	assert_int_equal(chmod(secret, 0600), 0);
 	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_OK);
 	assert_int_equal(chmod(secret, 0400), 0);
 	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_OK);
-	/* 0600 but another user's: refused at load and directly; root's is fine */
+	/* group-readable: only by a group of this process */
+	assert_int_equal(chmod(secret, 0640), 0);
+	assert_int_equal(chown(secret, (uid_t)-1, getegid()), 0);
+	assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_OK);
 	if (geteuid() == 0) {
-		assert_int_equal(chown(secret, 12345, 12345), 0);
-		assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
-		assert_true(strncmp(err.msg + strlen(conf), ":5: secret file ", 16) == 0);
-		assert_non_null(strstr(err.msg, "is owned by another user"));
+		assert_int_equal(chown(secret, 0, 54321), 0);
 		assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_E_CONFIG);
-		assert_non_null(strstr(err.msg, "is owned by another user"));
+		assert_non_null(strstr(err.msg, "is readable by group 54321, which uid 0 is not in"));
+		assert_int_equal(chmod(secret, 0600), 0);
+		assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_OK);
+		/* another user's, 0600: refused; root's is fine */
+		assert_int_equal(chown(secret, 12345, 12345), 0);
+		assert_int_equal(load(conf, &err), CCAUTH_OK);
+		assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_E_CONFIG);
+		assert_non_null(strstr(err.msg, "is owned by uid 12345, not root or this process's uid 0"));
 		assert_int_equal(chown(secret, 0, 0), 0);
 		assert_int_equal(ccauth_credfile_check_secret(secret, &err), CCAUTH_OK);
 	}
@@ -668,6 +679,84 @@ static void test_default_path(void **state)
 	assert_string_equal(p, CCAUTH_DEFAULT_CONFIG);
 }
 
+/* drop-ins: conf.d next to the main file, *.conf only, bytewise order, one configuration whose
+ * errors name the drop-in and its line */
+static void test_dropins(void **state)
+{
+	struct ccauth_config *cfg = NULL;
+	struct ccauth_error err = {0};
+	char *conf, *dir, *a, *b, *hidden, *other;
+	size_t bl;
+
+	(void)state;
+	conf = write_file("main.conf", "[issuer one]\nissuer = https://as.example/1\n", 0644);
+	dir = tmp_path("conf.d");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	b = write_file("conf.d/20-b.conf",
+	               "[client b]\ntoken_endpoint = https://as.example/token\nclient_id = b\n"
+	               "client_secret_file = b.secret\n",
+	               0644);
+	a = write_file("conf.d/10-a.conf", "[issuer two]\nissuer = https://as.example/2\n", 0644);
+	hidden = write_file("conf.d/.hidden.conf", "garbage\n", 0644);
+	other = write_file("conf.d/README", "garbage\n", 0644);
+	bl = strlen(b);
+
+	assert_int_equal(ccauth_config_load(conf, &cfg, &err), CCAUTH_OK);
+	assert_int_equal(cfg->nfiles, 3);
+	assert_string_equal(cfg->files[0], conf);
+	assert_string_equal(cfg->files[1], a);
+	assert_string_equal(cfg->files[2], b);
+	assert_int_equal(cfg->nissuers, 2);
+	assert_string_equal(cfg->issuers[1].name, "two");
+	assert_int_equal(cfg->issuers[1].file, 1);
+	assert_int_equal(cfg->nclients, 1);
+	/* a credential name for $CREDENTIALS_DIRECTORY, not looked at when loading */
+	assert_string_equal(cfg->clients[0].client_secret_file, "b.secret");
+	ccauth_config_free(cfg);
+
+	/* a cross-check names the drop-in that holds the section */
+	free(b);
+	b = write_file("conf.d/20-b.conf", "\n[client b]\ntoken_endpoint = https://as.example/token\n", 0644);
+	assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
+	assert_true(strncmp(err.msg, b, bl) == 0);
+	assert_string_equal(err.msg + bl, ":2: [client] needs client_id");
+	/* a section of another file, a second [global], a key with no section of its own file */
+	free(b);
+	b = write_file("conf.d/20-b.conf", "[issuer one]\nissuer = https://as.example/3\n", 0644);
+	assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
+	assert_string_equal(err.msg + bl, ":1: duplicate section [issuer]");
+	free(b);
+	b = write_file("conf.d/20-b.conf", "timeout = 3\n", 0644);
+	assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
+	assert_string_equal(err.msg + bl, ":1: key outside of a section");
+	free(b);
+	b = write_file("conf.d/20-b.conf", "[global]\ntimeout = 3\n", 0644);
+	assert_int_equal(load(conf, &err), CCAUTH_OK);
+	/* the rule of the main file, for each drop-in and for conf.d */
+	assert_int_equal(chmod(b, 0664), 0);
+	assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
+	assert_true(strncmp(err.msg, b, bl) == 0);
+	assert_int_equal(chmod(b, 0644), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
+	assert_non_null(strstr(err.msg, "conf.d: writable by group or others"));
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(load(conf, &err), CCAUTH_OK);
+
+	unlink(a);
+	unlink(b);
+	unlink(hidden);
+	unlink(other);
+	assert_int_equal(rmdir(dir), 0);
+	unlink(conf);
+	free(a);
+	free(b);
+	free(hidden);
+	free(other);
+	free(dir);
+	free(conf);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -696,6 +785,7 @@ int main(void)
 	    cmocka_unit_test(test_values),        cmocka_unit_test(test_invalid_table),
 	    cmocka_unit_test(test_limits),        cmocka_unit_test(test_file_permissions),
 	    cmocka_unit_test(test_trust_anchors), cmocka_unit_test(test_default_path),
+	    cmocka_unit_test(test_dropins),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -475,7 +475,7 @@ static void test_cache_key_credential(void **state)
 	/* a loose or missing secret gives no id (and so no cached token) */
 	assert_int_equal(chmod(pb, 0644), 0);
 	assert_int_equal(ccauth_token_credential_id(&b, ib, &err), CCAUTH_E_CONFIG);
-	assert_non_null(strstr(err.msg, "readable by group or others"));
+	assert_non_null(strstr(err.msg, "readable or writable by others"));
 	assert_int_equal(unlink(pb), 0);
 	assert_int_equal(ccauth_token_credential_id(&b, ib, &err), CCAUTH_E_CONFIG);
 	/* tls_client_auth: the certificate (not a secret: 0644 is fine) and the key both count */
@@ -692,12 +692,14 @@ static void test_secret_file(void **state)
 	assert_int_equal(get_with_secret_file("s3cret\n", 0600, -1, &err), CCAUTH_E_UNAVAILABLE);
 	assert_null(strstr(err.msg, "s3cret"));
 	assert_int_equal(get_with_secret_file("s3cret", 0644, -1, &err), CCAUTH_E_CONFIG);
-	assert_non_null(strstr(err.msg, "readable by group or others"));
-	assert_int_equal(get_with_secret_file("s3cret", 0640, -1, &err), CCAUTH_E_CONFIG);
+	assert_non_null(strstr(err.msg, "readable or writable by others"));
+	/* group-readable by this process's own group (the file's group): fine, gets as far as the AS */
+	assert_int_equal(get_with_secret_file("s3cret", 0640, -1, &err), CCAUTH_E_UNAVAILABLE);
+	assert_int_equal(get_with_secret_file("s3cret", 0660, -1, &err), CCAUTH_E_CONFIG);
 	if (geteuid() == 0) {
 		/* private, but another user's: not our credential */
 		assert_int_equal(get_with_secret_file("s3cret", 0600, 12345, &err), CCAUTH_E_CONFIG);
-		assert_non_null(strstr(err.msg, "is owned by another user"));
+		assert_non_null(strstr(err.msg, "is owned by uid 12345"));
 		assert_int_equal(get_with_secret_file("s3cret", 0600, 0, &err), CCAUTH_E_UNAVAILABLE);
 	}
 	assert_int_equal(get_with_secret_file("", 0600, -1, &err), CCAUTH_E_CONFIG);
