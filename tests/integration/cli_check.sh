@@ -229,18 +229,20 @@ SKEW=100 conf "$W/fault.conf" <<EOF
 [issuer skewed]
 issuer = $FI/skewed
 introspect = never
+allowed_client_ids = svc-f
 
 [issuer static]
 issuer = https://static.invalid
 jwks_file = $W/fault.jwks
 introspect = never
+audience = x
 algorithms = RS256
 EOF
 run -c "$W/fault.conf" check
 expect "check: Date 200 s ahead, clock_skew 100: fail, exit 1" 1 \
 	"*fail: clock: the Date header of 127.0.0.1:$F is [12]?? s ahead of the local clock (clock_skew 100 s)*"
 expect "check: 30-day certificate: warning" 1 "*warn: certificate of 127.0.0.1:$F: valid until * (29 days)*"
-expect "check: no audience: warning" 1 "*warn: issuer skewed: no audience configured: tokens for any audience are accepted*"
+check "check: no audience, allowed_client_ids: accepted" true
 expect "check: jwks_file keys counted" 1 "*issuer static: jwks_file $W/fault.jwks: 1 usable key*"
 expect "check: no key for the allowed algorithms: fail" 1 \
 	"*fail: issuer static: jwks_file $W/fault.jwks: 1 usable key, none for the configured algorithms*"

@@ -24,15 +24,18 @@ cache_dir =
 [issuer main]
 issuer = https://as.example/t
 jwks_file = $tmp/jwks.json
+audience = ldap://x
 required_scope = ldap.read
 
 [issuer other]
 issuer = https://other.example
 jwks_file = $tmp/jwks.json
+allowed_client_ids = c2 svc-1
 
 [issuer remote]
 issuer = https://remote.example
 jwks_uri = https://127.0.0.1:1/jwks
+audience = ldap://x
 EOF
 
 now=$(date +%s)
@@ -128,10 +131,10 @@ verify
 rejected malformed "two trailing newlines" "$good"
 unset input
 
-P2="{\"iss\":\"https://as.example/t\",\"client_id\":\"c2\",\"scope\":\"x ldap.read\",\"exp\":$exp}"
+P2="{\"iss\":\"https://other.example\",\"client_id\":\"c2\",\"scope\":\"x ldap.read\",\"exp\":$exp}"
 verify "$(jose_rs256 "$tmp/key.pem" "$H" "$P2")"
 expect_rc 0 "absent claims"
-[ "$out" = "{\"user\":\"c2\",\"iss\":\"https://as.example/t\",\"sub\":null,\"client_id\":\"c2\",\"aud\":[],\"scope\":\"x ldap.read\",\"exp\":$exp,\"via\":\"jwt\"}" ] &&
+[ "$out" = "{\"user\":\"c2\",\"iss\":\"https://other.example\",\"sub\":null,\"client_id\":\"c2\",\"aud\":[],\"scope\":\"x ldap.read\",\"exp\":$exp,\"via\":\"jwt\"}" ] &&
 	ok "absent claims are null, aud always an array" || not_ok "absent claims JSON: $out"
 
 # ---- rejections
@@ -156,11 +159,11 @@ t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t/\",\"client_
 verify "$t"
 rejected issuer "unknown iss" "$t"
 
-t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t\",\"client_id\":\"a\",\"scope\":\"ldap.readx\",\"exp\":$exp}")
+t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t\",\"aud\":\"ldap://x\",\"client_id\":\"a\",\"scope\":\"ldap.readx\",\"exp\":$exp}")
 verify "$t"
 rejected scope "scope near miss" "$t"
 
-t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t\",\"client_id\":\"a b\",\"scope\":\"ldap.read\",\"exp\":$exp}")
+t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t\",\"aud\":\"ldap://x\",\"client_id\":\"a b\",\"scope\":\"ldap.read\",\"exp\":$exp}")
 verify "$t"
 rejected identity "unmappable client_id" "$t"
 
