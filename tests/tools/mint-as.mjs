@@ -2,7 +2,12 @@
 // built-in node:crypto and the openssl command (for the X.509 certificate behind x5c/x5t): no npm
 // package, and nothing from ccauth itself, so the fixtures are an independent positive control.
 //
-// usage: node mint-as.mjs FIXTURE_DIR OUT_DIR
+// usage: node mint-as.mjs FIXTURE_DIR OUT_DIR [BASE]
+//
+// With BASE (https://127.0.0.1:PORT), every https://HOST in the fixture becomes BASE/HOST, and
+// OUT_DIR/routes.json maps the URL paths of each issuer's metadata (ISSUER/.well-known/
+// openid-configuration) and of its jwks_uri to the files written, for static-server.mjs: the
+// same shapes, served on loopback, reached by discovery.
 //
 // FIXTURE_DIR/as.json describes the server:
 //   "key":       {"kid": "x5t" | "thumbprint" | LITERAL, "jwk": TEMPLATE}  the signing key
@@ -24,14 +29,16 @@ import { readFileSync, writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'nod
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
-const [fixdir, outdir] = process.argv.slice(2);
+const [fixdir, outdir, base] = process.argv.slice(2);
 if (!fixdir || !outdir) {
-  process.stderr.write('usage: node mint-as.mjs FIXTURE_DIR OUT_DIR\n');
+  process.stderr.write('usage: node mint-as.mjs FIXTURE_DIR OUT_DIR [BASE]\n');
   process.exit(2);
 }
 mkdirSync(outdir, { recursive: true });
-const as = JSON.parse(readFileSync(join(fixdir, 'as.json'), 'utf8'));
-const tokens = JSON.parse(readFileSync(join(fixdir, 'tokens.json'), 'utf8')).tokens;
+const rebase = (text) => (base ? text.replace(/https:\/\/([A-Za-z0-9.-]+)/g, `${base}/$1`) : text);
+const readFixture = (name) => JSON.parse(rebase(readFileSync(join(fixdir, name), 'utf8')));
+const as = readFixture('as.json');
+const tokens = readFixture('tokens.json').tokens;
 const now = Math.floor(Date.now() / 1000);
 const b64u = (buf) => Buffer.from(buf).toString('base64url');
 
@@ -92,9 +99,15 @@ for (const [i, d] of (as.decoys || []).entries()) {
 }
 writeFileSync(join(outdir, 'jwks.json'), JSON.stringify({ keys }, null, 1) + '\n');
 
+const routes = {};
+const pathOf = (url) => new URL(url).pathname;
 for (const [name, iss] of Object.entries(as.issuers || {})) {
-  writeFileSync(join(outdir, `${name}.openid-configuration.json`), JSON.stringify(iss.discovery, null, 1) + '\n');
+  const file = join(outdir, `${name}.openid-configuration.json`);
+  writeFileSync(file, JSON.stringify(iss.discovery, null, 1) + '\n');
+  routes[`${pathOf(iss.discovery.issuer).replace(/\/$/, '')}/.well-known/openid-configuration`] = file;
+  routes[pathOf(iss.discovery.jwks_uri)] = join(outdir, 'jwks.json');
 }
+if (base) writeFileSync(join(outdir, 'routes.json'), JSON.stringify(routes, null, 1) + '\n');
 
 function resolve(name, depth = 0) {
   const t = tokens[name];
