@@ -27,7 +27,7 @@ fault_start "$F" || bail_skip_all "fault server did not start"
 W=$AS_DIR/w
 mkdir -p "$W"
 umask 077
-printf '[global]\nca_path = %s\ncache_dir = %s\n\n[issuer f]\nissuer = %s\n' "$AS_DIR/ca/capath" "$W/cache" "$FI" >"$W/b.conf"
+printf '[global]\nca_path = %s\ncache_dir = %s\n\n[issuer f]\nissuer = %s\nallowed_client_ids = svc\n' "$AS_DIR/ca/capath" "$W/cache" "$FI" >"$W/b.conf"
 curl -sf --cacert "$AS_DIR/ca/ca.crt" -X POST -H 'Content-Type: application/json' \
 	--data "{\"iss\":\"$FI\",\"sub\":\"svc\",\"client_id\":\"svc\",\"exp\":$(($(date +%s) + 3600))}" "$FI/sign" >"$W/token"
 requests() { curl -sf --cacert "$AS_DIR/ca/ca.crt" "$FI/stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log((j["/jwks"]||0)+(j["/.well-known/oauth-authorization-server"]||0))})'; }

@@ -27,7 +27,9 @@
 #include "config_value.h"
 #include "credfile.h"
 #include "jwk.h"
+#include "profile.h"
 #include "strmap.h"
+#include "usermap.h"
 #include "util.h"
 
 #ifndef CCAUTH_DEFAULT_CONFIG
@@ -61,6 +63,8 @@ enum vtype {
 	V_SIGNALG,    /* int enum ccauth_alg */
 	V_FRACTION,   /* double in (0,1] */
 	V_TEMPLATE,   /* username template */
+	V_PROFILE,    /* int enum ccauth_profile */
+	V_TOKENTYPE,  /* "CLAIM VALUE" or "none" into token_type_claim/_value */
 };
 
 struct key {
@@ -120,6 +124,11 @@ static const struct key issuer_keys[] = {
     {"strict_rfc9068", V_BOOL, I(strict_rfc9068), 0, 0},
     {"username_claim", V_LIST1, I(username_claim), 0, 0},
     {"username_template", V_TEMPLATE, I(username_template), 0, 0},
+    {"profile", V_PROFILE, I(profile), 0, 0},
+    {"client_id_claims", V_LIST1, I(client_id_claims), 0, 0},
+    {"scope_claims", V_LIST1, I(scope_claims), 0, 0},
+    {"token_type", V_TOKENTYPE, I(token_type_claim), 0, 0},
+    {"username_map", V_PATH, I(username_map), 0, 0},
     {NULL, V_INT, 0, 0, 0},
 };
 
@@ -198,6 +207,25 @@ static enum ccauth_status check_trust(struct parser *p, const char *key, const c
 		                        "the current user",
 		                        p->name, p->line, key, path);
 	return CCAUTH_OK;
+}
+
+/* token_type = CLAIM VALUE (two words) or none */
+static enum ccauth_status token_type_value(struct parser *p, struct ccauth_issuer_conf *ic, const char *v)
+{
+	struct ccauth_strlist l = {0};
+	enum ccauth_status st = CCAUTH_OK;
+
+	ic->token_type_set = 1;
+	if (strcmp(v, "none") == 0)
+		return CCAUTH_OK;
+	if (ccauth_strlist_split(v, &l) != 0)
+		return pnomem(p);
+	if (l.n != 2)
+		st = perr(p, "bad value: expected CLAIM VALUE or none");
+	else
+		ic->token_type_claim = l.v[0], ic->token_type_value = l.v[1], l.v[0] = l.v[1] = NULL;
+	ccauth_strlist_clear(&l);
+	return st;
 }
 
 /* Store one value (v, NUL-terminated, trimmed) for key k into the struct at base. */
@@ -294,6 +322,14 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 		if (!ccauth_config_template_ok(v))
 			return perr(p, "bad value: template allows one %s and %% only");
 		break;
+	case V_PROFILE:
+		if ((iv = ccauth_profile_from_name(v)) < 0)
+			return perr(p,
+			            "bad value: unknown profile (generic, entra, okta, keycloak, auth0, cognito, duo)");
+		*(int *)(void *)field = iv;
+		return CCAUTH_OK;
+	case V_TOKENTYPE:
+		return token_type_value(p, (struct ccauth_issuer_conf *)base, v);
 	}
 	if (*v == '\0')
 		return CCAUTH_OK; /* unset */
@@ -516,10 +552,54 @@ static enum ccauth_status parse_line(struct parser *p, const char *s, size_t len
 
 /* ---- cross-checks and defaults ---- */
 
+/* The profile's defaults for what the section leaves unset, then the rules every profile shares:
+ * the section restricts whom its tokens are for (RFC 9700 section 2.3), and a profile whose tokens
+ * have no aud (cognito) must name its clients.  Loads username_map. */
+static enum ccauth_status issuer_profile(struct parser *p, struct ccauth_issuer_conf *ic)
+{
+	const struct ccauth_profile_defaults *d = ccauth_profile_defaults((enum ccauth_profile)ic->profile);
+	struct ccauth_strlist *lists[] = {&ic->client_id_claims, &ic->scope_claims, &ic->username_claim};
+	const char *defs[] = {d->client_id_claims, d->scope_claims, d->username_claim};
+
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
+		if (lists[k]->n == 0 && ccauth_strlist_split(defs[k], lists[k]) != 0)
+			return pnomem(p);
+	if (ic->username_template == NULL && (ic->username_template = strdup("%s")) == NULL)
+		return pnomem(p);
+	if (d->token_type != NULL && ic->token_type_set && d->fixed_token_type &&
+	    (ic->token_type_claim == NULL || strcmp(ic->token_type_claim, "token_use") != 0 ||
+	     strcmp(ic->token_type_value, "access") != 0))
+		return perr(p, "token_type cannot be changed with this profile");
+	if (d->token_type != NULL && !ic->token_type_set) {
+		struct ccauth_strlist l = {0};
+
+		if (ccauth_strlist_split(d->token_type, &l) != 0 || l.n != 2) {
+			ccauth_strlist_clear(&l);
+			return pnomem(p);
+		}
+		ic->token_type_claim = l.v[0];
+		ic->token_type_value = l.v[1];
+		free(l.v);
+	}
+	if (ic->audience.n == 0 && ic->allowed_client_ids.n == 0)
+		return perr(p, "[issuer] needs audience or allowed_client_ids: it must refuse tokens meant for "
+		               "others (RFC 9700 section 2.3)");
+	if (d->needs_client_ids && ic->allowed_client_ids.n == 0)
+		return perr(p, "this profile needs allowed_client_ids: its access tokens have no aud");
+	if (ic->username_map != NULL) {
+		struct ccauth_error e;
+		enum ccauth_status st = ccauth_usermap_load(ic->username_map, &ic->usermap, &e);
+
+		if (st != CCAUTH_OK)
+			return ccauth_error_set(p->err, st, "%.128s:%d: %s", p->name, p->line, e.msg);
+	}
+	return CCAUTH_OK;
+}
+
 static enum ccauth_status finish(struct parser *p)
 {
 	struct ccauth_config *cfg = p->cfg;
-	static const char *const def_claims[] = {"client_id", "azp", "sub"};
+	enum ccauth_status st;
 
 	if (p->connect_set) {
 		if (cfg->connect_timeout > cfg->timeout) {
@@ -564,7 +644,6 @@ static enum ccauth_status finish(struct parser *p)
 
 	for (size_t i = 0; i < cfg->nissuers; i++) {
 		struct ccauth_issuer_conf *ic = &cfg->issuers[i];
-		enum ccauth_status st;
 		size_t unused;
 
 		p->line = ic->line;
@@ -584,16 +663,8 @@ static enum ccauth_status finish(struct parser *p)
 			return perr(p, "introspection_client names no [client] section");
 		if (ic->introspect == CCAUTH_INTROSPECT_ALWAYS && ic->introspection_client == NULL)
 			return perr(p, "introspect = always needs introspection_client");
-		if (ic->username_template == NULL && (ic->username_template = strdup("%s")) == NULL)
-			return pnomem(p);
-		if (ic->username_claim.n == 0) {
-			ic->username_claim.v = calloc(3, sizeof(char *));
-			if (ic->username_claim.v == NULL)
-				return pnomem(p);
-			for (size_t k = 0; k < 3; k++, ic->username_claim.n++)
-				if ((ic->username_claim.v[k] = strdup(def_claims[k])) == NULL)
-					return pnomem(p);
-		}
+		if ((st = issuer_profile(p, ic)) != CCAUTH_OK)
+			return st;
 	}
 	return CCAUTH_OK;
 }
@@ -707,42 +778,6 @@ static const char *errno_text(int e)
 	}
 }
 
-/* Read a configuration file (the main one or a drop-in) into *buf (malloc'd), with the rules of a
- * trusted file: regular, owned by root or the effective uid, not writable by group or others. */
-static enum ccauth_status read_conf_file(const char *path, char **buf, size_t *len, struct ccauth_error *err)
-{
-	struct stat st;
-	enum ccauth_status rc = CCAUTH_OK;
-	int fd, e;
-
-	*buf = NULL;
-	*len = 0;
-	/* Symlinks are followed on purpose (/etc layouts use them); the checks apply to the file. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot open: %s", path, errno_text(errno));
-	if (fstat(fd, &st) != 0)
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot stat: %s", path, errno_text(errno));
-	else if (!S_ISREG(st.st_mode))
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: not a regular file", path);
-	else if ((st.st_mode & 022) != 0)
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: writable by group or others: chmod go-w it", path);
-	else if (!ccauth_credfile_owner_ok(&st))
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: owned by uid %lu, not root or the current user",
-		                      path, (unsigned long)st.st_uid);
-	else if ((*buf = malloc(CCAUTH_CONFIG_MAX_BYTES + 1)) == NULL)
-		rc = ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", path);
-	/* Read one byte past the limit so the parser sees (and reports) an oversized file. */
-	else if ((e = ccauth_credfile_read_fd(fd, *buf, CCAUTH_CONFIG_MAX_BYTES, len)) != 0)
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot read: %s", path, errno_text(e));
-	close(fd);
-	if (rc != CCAUTH_OK) {
-		free(*buf);
-		*buf = NULL;
-	}
-	return rc;
-}
-
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -823,7 +858,7 @@ enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **o
 		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "ccauth_config_load: no output");
 	*out = NULL;
 	path = ccauth_config_default_path(path);
-	if ((rc = read_conf_file(path, &buf, &len, err)) != CCAUTH_OK)
+	if ((rc = ccauth_credfile_read_trusted("", path, CCAUTH_CONFIG_MAX_BYTES, &buf, &len, err)) != CCAUTH_OK)
 		return rc;
 	if ((rc = parser_start(&p, path, err)) != CCAUTH_OK || (rc = parse_file(&p, buf, len, path)) != CCAUTH_OK)
 		goto out;
@@ -842,7 +877,7 @@ enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **o
 	for (size_t i = 0; i < nnames && rc == CCAUTH_OK; i++) {
 		snprintf(dir + dl, sizeof("conf.d/") + NAME_MAX + 1, "conf.d/%s", names[i]);
 		free(buf);
-		if ((rc = read_conf_file(dir, &buf, &len, err)) == CCAUTH_OK)
+		if ((rc = ccauth_credfile_read_trusted("", dir, CCAUTH_CONFIG_MAX_BYTES, &buf, &len, err)) == CCAUTH_OK)
 			rc = parse_file(&p, buf, len, dir);
 	}
 	if (rc == CCAUTH_OK)
@@ -888,6 +923,12 @@ static void issuer_clear(struct ccauth_issuer_conf *ic)
 	ccauth_strlist_clear(&ic->required_scope);
 	ccauth_strlist_clear(&ic->allowed_client_ids);
 	ccauth_strlist_clear(&ic->username_claim);
+	ccauth_strlist_clear(&ic->client_id_claims);
+	ccauth_strlist_clear(&ic->scope_claims);
+	free(ic->token_type_claim);
+	free(ic->token_type_value);
+	free(ic->username_map);
+	ccauth_usermap_free(ic->usermap);
 	free(ic->username_template);
 }
 

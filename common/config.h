@@ -10,6 +10,8 @@
 #include "error.h"
 #include "log.h"
 
+struct ccauth_usermap;
+
 #define CCAUTH_CONFIG_MAX_BYTES (1024 * 1024)
 #define CCAUTH_CONFIG_MAX_LINE 4096
 #define CCAUTH_CONFIG_MAX_DROPINS 256
@@ -58,8 +60,17 @@ struct ccauth_issuer_conf {
 	struct ccauth_strlist allowed_client_ids;
 	unsigned algorithms; /* bitmask of CCAUTH_ALG_BIT(); default CCAUTH_ALG_ALL */
 	int strict_rfc9068;
-	struct ccauth_strlist username_claim; /* default: client_id azp sub */
+	struct ccauth_strlist username_claim; /* default: from the profile (generic: client_id azp sub) */
 	char *username_template;              /* default "%s" */
+	/* authorization-server profile (profile.h, doc/as/): the defaults of the next three */
+	int profile;                            /* enum ccauth_profile, default generic */
+	struct ccauth_strlist client_id_claims; /* claims naming the client, first present wins */
+	struct ccauth_strlist scope_claims;     /* claims holding granted scopes: strings or arrays */
+	char *token_type_claim;                 /* token_type = CLAIM VALUE: CLAIM must be VALUE */
+	char *token_type_value;                 /* both NULL: no token type check */
+	int token_type_set;                     /* token_type was written (possibly "none") */
+	char *username_map;                     /* path of the username_map file */
+	struct ccauth_usermap *usermap;         /* loaded with the configuration */
 };
 
 struct ccauth_config {

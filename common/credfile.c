@@ -200,3 +200,60 @@ enum ccauth_status ccauth_credfile_read_secret(const char *what, const char *pat
 	*outlen = n;
 	return CCAUTH_OK;
 }
+
+static const char *errno_text(int e)
+{
+	switch (e) {
+	case ENOENT:
+		return "no such file";
+	case EACCES:
+		return "permission denied";
+	case EISDIR:
+		return "is a directory";
+	case ELOOP:
+		return "too many symbolic links";
+	case ENOMEM:
+		return "out of memory";
+	default:
+		return "cannot read";
+	}
+}
+
+enum ccauth_status ccauth_credfile_read_trusted(const char *label, const char *path, size_t cap, char **out,
+                                                size_t *outlen, struct ccauth_error *err)
+{
+	enum ccauth_status rc = CCAUTH_OK;
+	struct stat st;
+	char *buf = NULL;
+	int fd, e;
+
+	*out = NULL;
+	*outlen = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: cannot open: %s", label, path,
+		                        errno_text(errno));
+	if (fstat(fd, &st) != 0)
+		rc =
+		    ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: cannot stat: %s", label, path, errno_text(errno));
+	else if (!S_ISREG(st.st_mode))
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: not a regular file", label, path);
+	else if ((st.st_mode & 022) != 0)
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: writable by group or others: chmod go-w it", label,
+		                      path);
+	else if (!ccauth_credfile_owner_ok(&st))
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: owned by uid %lu, not root or the current user",
+		                      label, path, (unsigned long)st.st_uid);
+	else if ((buf = malloc(cap + 1)) == NULL)
+		rc = ccauth_error_set(err, CCAUTH_E_NOMEM, "%s%.128s: out of memory", label, path);
+	else if ((e = ccauth_credfile_read_fd(fd, buf, cap, outlen)) != 0)
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: cannot read: %s", label, path, errno_text(e));
+	close(fd);
+	if (rc != CCAUTH_OK) {
+		free(buf);
+		*outlen = 0;
+		return rc;
+	}
+	*out = buf;
+	return CCAUTH_OK;
+}

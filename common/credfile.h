@@ -36,6 +36,14 @@ enum ccauth_status ccauth_credfile_check_secret(const char *path, struct ccauth_
  * (at least cap + 1 bytes); *len is what was read.  0, or the errno of the failed read. */
 int ccauth_credfile_read_fd(int fd, char *buf, size_t cap, size_t *len);
 
+/* Read a trusted file the administrator writes (the config file, username_map) into a malloc'd
+ * buffer of cap + 1 bytes (free it), so that the caller sees a file over the cap.  Refused
+ * (CCAUTH_E_CONFIG, "LABELPATH: why"): not a regular file, not trusted (writable by group or
+ * others, owned by another user).  Symlinks are followed (/etc layouts use them); the checks apply
+ * to the open file. */
+enum ccauth_status ccauth_credfile_read_trusted(const char *label, const char *path, size_t cap, char **out,
+                                                size_t *outlen, struct ccauth_error *err);
+
 /* Open a credential file (what names it in messages; a plain name as ccauth_credfile_path); a secret
  * one after the permission check, and checked again on the open file (it may have changed since the
  * check).  *out is an O_CLOEXEC fd. */

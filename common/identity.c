@@ -96,7 +96,7 @@ static size_t json_strsize(const struct ccauth_json *v)
 	return v != NULL ? v->len + 1 : 0;
 }
 
-/* scope as one string: "scope", else the "scp" array joined by spaces */
+/* scope as one string: the first scope claim, an array joined by spaces */
 static size_t scp_size(const struct ccauth_json *scp)
 {
 	size_t n = 0;
@@ -135,11 +135,11 @@ enum ccauth_status ccauth_identity_build(const char *issuer_name, const char *is
 	if (cs->aud != NULL)
 		naud = cs->aud->type == CCAUTH_JSON_STRING ? 1 : cs->aud->count;
 	size = sizeof(*im) + (naud + 1) * sizeof(char *) + userlen + 1 + strlen(issuer_name) + 1 + isslen + 1 +
-	       json_strsize(cs->sub) + json_strsize(cs->client_id) + json_strsize(cs->jti);
-	if (cs->scope != NULL)
+	       json_strsize(cs->sub) + json_strsize(cs->cid) + json_strsize(cs->jti);
+	if (cs->scope != NULL && cs->scope->type == CCAUTH_JSON_STRING)
 		size += json_strsize(cs->scope);
-	else if (cs->scp != NULL)
-		size += scp_size(cs->scp);
+	else if (cs->scope != NULL)
+		size += scp_size(cs->scope);
 	if (cs->aud != NULL && cs->aud->type == CCAUTH_JSON_STRING)
 		size += cs->aud->len + 1;
 	else if (cs->aud != NULL)
@@ -159,12 +159,12 @@ enum ccauth_status ccauth_identity_build(const char *issuer_name, const char *is
 	id->issuer_name = pack(&pk, issuer_name, strlen(issuer_name));
 	id->iss = pack(&pk, iss, isslen);
 	id->sub = pack_json(&pk, cs->sub);
-	id->client_id = pack_json(&pk, cs->client_id);
+	id->client_id = pack_json(&pk, cs->cid);
 	id->jti = pack_json(&pk, cs->jti);
-	if (cs->scope != NULL)
+	if (cs->scope != NULL && cs->scope->type == CCAUTH_JSON_STRING)
 		id->scope = pack_json(&pk, cs->scope);
-	else if (cs->scp != NULL)
-		id->scope = pack_scp(&pk, cs->scp);
+	else if (cs->scope != NULL)
+		id->scope = pack_scp(&pk, cs->scope);
 	else
 		id->scope = NULL;
 	if (cs->aud != NULL && cs->aud->type == CCAUTH_JSON_STRING) {

@@ -36,7 +36,9 @@ const struct ccauth_identity *ccauth_identity_copy(const struct ccauth_identity 
 
 /* The claims an identity copies, already type-checked by the policy. */
 struct ccauth_claimset {
-	const struct ccauth_json *sub, *client_id, *azp, *jti, *scope, *scp, *aud;
+	const struct ccauth_json *sub, *client_id, *azp, *jti, *aud;
+	const struct ccauth_json *cid;   /* the first present of the issuer's client_id_claims */
+	const struct ccauth_json *scope; /* the first present of its scope_claims: a string or an array */
 	int64_t exp, nbf, iat;
 	int has_nbf, has_iat;
 };

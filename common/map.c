@@ -6,26 +6,14 @@
 
 #include "config.h"
 #include "map.h"
+#include "util.h"
+#include "usermap.h"
 
 static const char *const default_claims[] = {"client_id", "azp", "sub"};
 
-static int name_char_ok(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-	       c == '@' || c == '-';
-}
-
 int ccauth_map_name_ok(const char *s, size_t len)
 {
-	if (s == NULL || len == 0 || len > CCAUTH_USER_MAX)
-		return 0;
-	/* "." and ".." match the set but name directories when the user becomes a path part */
-	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!name_char_ok((unsigned char)s[i]))
-			return 0;
-	return 1;
+	return ccauth_name_ok(s, len);
 }
 
 int ccauth_map_template_ok(const char *tmpl)
@@ -114,7 +102,17 @@ enum ccauth_status ccauth_map_identity(const struct ccauth_issuer_conf *ic, cons
 	if (v == NULL)
 		return ccauth_error_set(err, CCAUTH_E_IDENTITY, "none of the username claims is present");
 
-	n = expand(tmpl, v->str, v->len, out);
+	/* username_map: only listed values have an identity; the mapped name goes through the template */
+	if (ic != NULL && ic->usermap != NULL) {
+		const char *mapped = ccauth_usermap_lookup(ic->usermap, v->str, v->len);
+
+		if (mapped == NULL)
+			return ccauth_error_set(err, CCAUTH_E_IDENTITY, "the value of claim %s is not in username_map",
+			                        claim);
+		n = expand(tmpl, mapped, strlen(mapped), out);
+	} else {
+		n = expand(tmpl, v->str, v->len, out);
+	}
 	if (n < 0) {
 		out[0] = '\0';
 		return ccauth_error_set(err, CCAUTH_E_IDENTITY,

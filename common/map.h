@@ -11,7 +11,8 @@
 #define CCAUTH_USER_MAX 256
 
 /* Take the first claim of ic->username_claim (default client_id azp sub) that is present as a
- * non-empty string, apply ic->username_template ("%s" replaced once, "%%" a literal '%'), and check
+ * non-empty string, replace it by its name in ic->usermap when there is one (a value absent from
+ * the map is CCAUTH_E_IDENTITY), apply ic->username_template ("%s" replaced once, "%%" a literal '%'), and check
  * the result against [A-Za-z0-9._@-]{1,256}.  out needs CCAUTH_USER_MAX + 1 bytes.
  * A present claim of the wrong type, no claim at all, or a result outside the character set is
  * CCAUTH_E_IDENTITY. */

@@ -103,3 +103,22 @@ int ccauth_ct_equal(const void *a, const void *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len) == 0;
 }
+
+static int name_char_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '@' || c == '-';
+}
+
+int ccauth_name_ok(const char *s, size_t len)
+{
+	if (s == NULL || len == 0 || len > CCAUTH_NAME_MAX)
+		return 0;
+	/* "." and ".." match the set but name directories when the user becomes a path part */
+	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!name_char_ok((unsigned char)s[i]))
+			return 0;
+	return 1;
+}

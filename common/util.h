@@ -18,6 +18,11 @@ void ccauth_hex_encode(const unsigned char *in, size_t len, char *out);
  * RFC 6750 b64token alphabet and then some).  Fast: it runs on every validation. */
 int ccauth_token_chars_ok(const char *s, size_t len);
 
+/* 1 when (s,len) may be a mapped identity: [A-Za-z0-9._@-]{1,256}, except "." and "..".  The
+ * one rule for names that become PAM users, LDAP RDN values or path parts (map.c, usermap.c). */
+#define CCAUTH_NAME_MAX 256
+int ccauth_name_ok(const char *s, size_t len);
+
 /* "fingerprint" for logs: hex of the first 8 bytes of SHA-256(data); out has room for 17. */
 void ccauth_fingerprint(const void *data, size_t len, char out[CCAUTH_FPR_HEXLEN + 1]);
 

@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "config.h"
 #include "discovery.h"
+#include "explain.h"
 #include "http.h"
 #include "identity.h"
 #include "introspect.h"
@@ -63,11 +64,43 @@ static int array_of_strings(const struct ccauth_json *v)
 	return 1;
 }
 
-static enum ccauth_status claim_types(const struct ccauth_json *claims, struct ccauth_claimset *cs,
-                                      struct ccauth_error *err)
+/* The profile's claim lists (config.c fills them); an issuer made by hand gets generic's. */
+static const char *const generic_cid[] = {"client_id", "azp"};
+static const char *const generic_scope[] = {"scope", "scp"};
+
+struct names {
+	const char *const *v;
+	size_t n;
+};
+
+static struct names names_of(const struct ccauth_strlist *l, const char *const *def, size_t ndef)
+{
+	struct names r = {def, ndef};
+
+	if (l->n > 0) {
+		r.v = (const char *const *)l->v;
+		r.n = l->n;
+	}
+	return r;
+}
+
+static struct names cid_names(const struct ccauth_issuer_conf *ic)
+{
+	return names_of(&ic->client_id_claims, generic_cid, 2);
+}
+
+static struct names scope_names(const struct ccauth_issuer_conf *ic)
+{
+	return names_of(&ic->scope_claims, generic_scope, 2);
+}
+
+/* Step 9: types before any policy. */
+static enum ccauth_status claim_types(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
+                                      struct ccauth_claimset *cs, struct ccauth_error *err)
 {
 	static const char *const strs[] = {"sub", "client_id", "azp", "jti"};
 	const struct ccauth_json **slots[] = {&cs->sub, &cs->client_id, &cs->azp, &cs->jti};
+	struct names sn = scope_names(ic), cn = cid_names(ic);
 	int r, bad = 0;
 
 	memset(cs, 0, sizeof(*cs));
@@ -88,16 +121,27 @@ static enum ccauth_status claim_types(const struct ccauth_json *claims, struct c
 	cs->aud = ccauth_json_get(claims, "aud");
 	if (cs->aud != NULL && cs->aud->type != CCAUTH_JSON_STRING && !array_of_strings(cs->aud))
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "aud is neither a string nor an array of strings");
-	cs->scope = claim_str(claims, "scope", &bad);
-	if (bad)
-		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "scope is not a string");
-	cs->scp = ccauth_json_get(claims, "scp");
-	if (cs->scp != NULL && !array_of_strings(cs->scp))
-		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "scp is not an array of strings");
+	for (size_t i = 0; i < sn.n; i++) {
+		const struct ccauth_json *v = ccauth_json_get(claims, sn.v[i]);
+
+		if (v != NULL && v->type != CCAUTH_JSON_STRING && !array_of_strings(v))
+			return ccauth_error_set(err, CCAUTH_E_MALFORMED,
+			                        "%s is neither a string nor an array of strings", sn.v[i]);
+		if (cs->scope == NULL)
+			cs->scope = v;
+	}
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		*slots[i] = claim_str(claims, strs[i], &bad);
 		if (bad)
 			return ccauth_error_set(err, CCAUTH_E_MALFORMED, "%s is not a string", strs[i]);
+	}
+	for (size_t i = 0; i < cn.n; i++) {
+		const struct ccauth_json *v = claim_str(claims, cn.v[i], &bad);
+
+		if (bad)
+			return ccauth_error_set(err, CCAUTH_E_MALFORMED, "%s is not a string", cn.v[i]);
+		if (cs->cid == NULL && v != NULL && v->len > 0)
+			cs->cid = v;
 	}
 	return CCAUTH_OK;
 }
@@ -122,18 +166,6 @@ static int list_has(const struct ccauth_strlist *l, const struct ccauth_json *v)
 	return 0;
 }
 
-static int aud_ok(const struct ccauth_issuer_conf *ic, const struct ccauth_json *aud)
-{
-	if (aud == NULL)
-		return 0;
-	if (aud->type == CCAUTH_JSON_STRING)
-		return list_has(&ic->audience, aud);
-	for (const struct ccauth_json *e = aud->child; e != NULL; e = e->next)
-		if (list_has(&ic->audience, e))
-			return 1;
-	return 0;
-}
-
 /* want is one element of the space-separated scope string (exact element match) */
 static int scope_has(const char *scope, size_t len, const char *want)
 {
@@ -151,35 +183,205 @@ static int scope_has(const char *scope, size_t len, const char *want)
 	return 0;
 }
 
-static int scopes_ok(const struct ccauth_issuer_conf *ic, const struct ccauth_claimset *cs, const char **missing)
+/* want is in a scope claim: an element of a space-separated string, or of an array */
+static int scope_in(const struct ccauth_json *v, const char *want)
 {
-	for (size_t i = 0; i < ic->required_scope.n; i++) {
-		const char *want = ic->required_scope.v[i];
-		int found = 0;
-
-		if (cs->scope != NULL) {
-			found = scope_has(cs->scope->str, cs->scope->len, want);
-		} else if (cs->scp != NULL) {
-			for (const struct ccauth_json *e = cs->scp->child; e != NULL && !found; e = e->next)
-				found = json_str_eq(e, want);
-		}
-		if (!found) {
-			*missing = want;
-			return 0;
-		}
-	}
-	return 1;
+	if (v->type == CCAUTH_JSON_STRING)
+		return scope_has(v->str, v->len, want);
+	for (const struct ccauth_json *e = v->child; e != NULL; e = e->next)
+		if (json_str_eq(e, want))
+			return 1;
+	return 0;
 }
 
-/* Steps 5 (iss, for introspection results) and 9-14.  check_typ is 0 only for introspection
- * results, which have no JWS header. */
+/* What one check looks at.  verbose (explain) asks for a description of a passed check too. */
+struct policy {
+	const struct ccauth_issuer_conf *ic;
+	const struct ccauth_json *claims;
+	const struct ccauth_claimset *cs;
+	const char *typ;
+	int check_typ; /* 0 for introspection answers: no JWS header */
+	int64_t now, skew;
+	int verbose;
+};
+
+/* Step 10: the RFC 9068 profile */
+static enum ccauth_status check_rfc9068(const struct policy *p, struct ccauth_error *err)
+{
+	const struct ccauth_claimset *cs = p->cs;
+
+	if (!p->ic->strict_rfc9068)
+		return p->verbose ? ccauth_error_set(err, CCAUTH_OK, "strict_rfc9068 = no") : CCAUTH_OK;
+	if (p->check_typ && !typ_ok(p->typ))
+		return ccauth_error_set(err, CCAUTH_E_TYPE, "typ is not at+jwt (strict_rfc9068)");
+	if (cs->client_id == NULL)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "client_id is missing (strict_rfc9068)");
+	if (cs->jti == NULL)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "jti is missing (strict_rfc9068)");
+	if (!cs->has_iat)
+		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "iat is missing (strict_rfc9068)");
+	return p->verbose ? ccauth_error_set(err, CCAUTH_OK, "typ at+jwt; client_id, jti, iat present") : CCAUTH_OK;
+}
+
+/* Step 10b: token_type = CLAIM VALUE (keycloak typ Bearer, cognito token_use access); JWTs only */
+static enum ccauth_status check_token_type(const struct policy *p, struct ccauth_error *err)
+{
+	const struct ccauth_issuer_conf *ic = p->ic;
+	const struct ccauth_json *v;
+	char shown[96];
+
+	if (ic->token_type_claim == NULL || !p->check_typ)
+		return p->verbose
+		           ? ccauth_error_set(err, CCAUTH_OK, "%s",
+		                              ic->token_type_claim == NULL ? "token_type not configured"
+		                                                           : "not checked in introspection answers")
+		           : CCAUTH_OK;
+	v = ccauth_json_get(p->claims, ic->token_type_claim);
+	if (v != NULL && v->type == CCAUTH_JSON_STRING && json_str_eq(v, ic->token_type_value))
+		return p->verbose ? ccauth_error_set(err, CCAUTH_OK, "%.64s \"%.64s\" is %.64s", ic->token_type_claim,
+		                                     v->str, ic->token_type_value)
+		                  : CCAUTH_OK;
+	if (!p->verbose)
+		return ccauth_error_set(err, CCAUTH_E_TYPE, "%.64s is not %.64s (token_type)", ic->token_type_claim,
+		                        ic->token_type_value);
+	ccauth_explain_json(v, shown, sizeof(shown));
+	return ccauth_error_set(err, CCAUTH_E_TYPE, "%.64s %s, not %.64s", ic->token_type_claim, shown,
+	                        ic->token_type_value);
+}
+
+/* Step 11: time; every value is within [0, TIME_MAX] and skew is small, so no overflow */
+static enum ccauth_status check_time(const struct policy *p, struct ccauth_error *err)
+{
+	const struct ccauth_claimset *cs = p->cs;
+	int64_t now = p->now, skew = p->skew;
+
+	if (now > cs->exp + skew)
+		return ccauth_error_set(err, CCAUTH_E_EXPIRED, "expired %lld s ago", (long long)(now - cs->exp));
+	if (cs->has_nbf && cs->nbf > now + skew)
+		return ccauth_error_set(err, CCAUTH_E_NOT_YET_VALID, "nbf is %lld s in the future",
+		                        (long long)(cs->nbf - now));
+	if (cs->has_iat && cs->iat > now + skew)
+		return ccauth_error_set(err, CCAUTH_E_NOT_YET_VALID, "iat is %lld s in the future",
+		                        (long long)(cs->iat - now));
+	if (!p->verbose)
+		return CCAUTH_OK;
+	return ccauth_error_set(err, CCAUTH_OK, "exp %s %lld s%s, clock_skew %lld s", cs->exp >= now ? "in" : "passed",
+	                        (long long)(cs->exp >= now ? cs->exp - now : now - cs->exp),
+	                        cs->exp >= now ? "" : " ago (within the skew)", (long long)skew);
+}
+
+/* Step 12: aud holds one of the configured audiences */
+static enum ccauth_status check_audience(const struct policy *p, struct ccauth_error *err)
+{
+	const struct ccauth_issuer_conf *ic = p->ic;
+	const struct ccauth_json *aud = p->cs->aud, *hit = NULL;
+	char shown[160];
+
+	if (ic->audience.n == 0)
+		return p->verbose ? ccauth_error_set(err, CCAUTH_OK,
+		                                     "audience not configured (allowed_client_ids "
+		                                     "restricts this issuer)")
+		                  : CCAUTH_OK;
+	if (aud != NULL && aud->type == CCAUTH_JSON_STRING)
+		hit = list_has(&ic->audience, aud) ? aud : NULL;
+	else if (aud != NULL)
+		for (const struct ccauth_json *e = aud->child; e != NULL && hit == NULL; e = e->next)
+			hit = list_has(&ic->audience, e) ? e : NULL;
+	if (!p->verbose)
+		return hit != NULL ? CCAUTH_OK
+		                   : ccauth_error_set(err, CCAUTH_E_AUDIENCE,
+		                                      "aud holds none of the audiences of [issuer %s]", ic->name);
+	ccauth_explain_json(aud, shown, sizeof(shown));
+	if (hit != NULL)
+		return ccauth_error_set(err, CCAUTH_OK, "aud %s holds %.64s", shown, hit->str);
+	return ccauth_error_set(err, CCAUTH_E_AUDIENCE, "aud %s lacks %.64s%s", shown, ic->audience.v[0],
+	                        ic->audience.n > 1 ? " (and every other audience)" : "");
+}
+
+/* Step 13: every required scope is an element of one of the scope claims */
+static enum ccauth_status check_scope(const struct policy *p, struct ccauth_error *err)
+{
+	const struct ccauth_issuer_conf *ic = p->ic;
+	struct names sn = scope_names(ic);
+	const char *missing = NULL;
+	char seen[160] = "", shown[96];
+	size_t used = 0;
+
+	for (size_t i = 0; i < ic->required_scope.n && missing == NULL; i++) {
+		int found = 0;
+
+		for (size_t k = 0; k < sn.n && !found; k++) {
+			const struct ccauth_json *v = ccauth_json_get(p->claims, sn.v[k]);
+
+			found = v != NULL && scope_in(v, ic->required_scope.v[i]);
+		}
+		if (!found)
+			missing = ic->required_scope.v[i];
+	}
+	if (!p->verbose)
+		return missing == NULL ? CCAUTH_OK
+		                       : ccauth_error_set(err, CCAUTH_E_SCOPE, "required scope %s is missing", missing);
+	if (ic->required_scope.n == 0)
+		return ccauth_error_set(err, CCAUTH_OK, "required_scope not configured");
+	for (size_t k = 0; k < sn.n && used < sizeof(seen); k++) {
+		const struct ccauth_json *v = ccauth_json_get(p->claims, sn.v[k]);
+		int n;
+
+		if (v == NULL)
+			continue;
+		ccauth_explain_json(v, shown, sizeof(shown));
+		n = snprintf(seen + used, sizeof(seen) - used, "%s%.32s %s", used > 0 ? ", " : "", sn.v[k], shown);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	if (used == 0)
+		snprintf(seen, sizeof(seen), "no %s claim", sn.v[0]);
+	if (missing != NULL)
+		return ccauth_error_set(err, CCAUTH_E_SCOPE, "%s lacks %.64s", seen, missing);
+	return ccauth_error_set(err, CCAUTH_OK, "%s holds %.64s%s", seen, ic->required_scope.v[0],
+	                        ic->required_scope.n > 1 ? " and the rest of required_scope" : "");
+}
+
+/* Step 14: the client (the first of client_id_claims) is allow-listed */
+static enum ccauth_status check_client(const struct policy *p, struct ccauth_error *err)
+{
+	const struct ccauth_issuer_conf *ic = p->ic;
+	const struct ccauth_json *cid = p->cs->cid;
+
+	if (ic->allowed_client_ids.n == 0)
+		return p->verbose ? ccauth_error_set(err, CCAUTH_OK, "allowed_client_ids not configured") : CCAUTH_OK;
+	if (cid == NULL) {
+		struct names cn = cid_names(ic);
+
+		return ccauth_error_set(err, CCAUTH_E_CLIENT, "no %.32s%s%.32s (allowed_client_ids is set)", cn.v[0],
+		                        cn.n > 1 ? " or " : "", cn.n > 1 ? cn.v[1] : "");
+	}
+	if (!list_has(&ic->allowed_client_ids, cid))
+		return p->verbose ? ccauth_error_set(err, CCAUTH_E_CLIENT,
+		                                     "client \"%.64s\" is not in allowed_client_ids", cid->str)
+		                  : ccauth_error_set(err, CCAUTH_E_CLIENT, "client is not in allowed_client_ids");
+	return p->verbose ? ccauth_error_set(err, CCAUTH_OK, "client \"%.64s\" is in allowed_client_ids", cid->str)
+	                  : CCAUTH_OK;
+}
+
+/* Steps 5 (iss, for introspection results) and 9-14, in order.  Without an explainer the first
+ * failing check decides; with one, every check after the claim types is reported and the first
+ * failure is still the result. */
 static enum ccauth_status claims_policy(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
                                         const char *typ, int check_typ, int64_t now, int64_t skew,
-                                        struct ccauth_claimset *cs, struct ccauth_error *err)
+                                        struct ccauth_claimset *cs, struct ccauth_explainer *x,
+                                        struct ccauth_error *err)
 {
-	const struct ccauth_json *iss, *cid;
-	const char *missing = NULL;
-	enum ccauth_status st;
+	static const struct {
+		const char *name;
+		enum ccauth_status (*fn)(const struct policy *, struct ccauth_error *);
+	} steps[] = {
+	    {"rfc9068", check_rfc9068},   {"token_type", check_token_type}, {"time", check_time},
+	    {"audience", check_audience}, {"scope", check_scope},           {"client", check_client},
+	};
+	const struct policy pol = {ic, claims, cs, typ, check_typ, now, skew, x != NULL};
+	const struct ccauth_json *iss;
+	struct ccauth_error e;
+	enum ccauth_status st, first = CCAUTH_OK;
 
 	if (ic == NULL || claims == NULL || claims->type != CCAUTH_JSON_OBJECT)
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "claims are not a JSON object");
@@ -192,50 +394,29 @@ static enum ccauth_status claims_policy(const struct ccauth_issuer_conf *ic, con
 	if (iss != NULL && (ic->issuer == NULL || !json_str_eq(iss, ic->issuer)))
 		return ccauth_error_set(err, CCAUTH_E_ISSUER, "iss does not match [issuer %s]", ic->name);
 
-	/* 9: types before any policy */
-	st = claim_types(claims, cs, err);
+	/* 9: types before any policy; nothing after it can be judged when they are wrong */
+	st = claim_types(ic, claims, cs, err);
+	ccauth_explain_report(x, "types", st,
+	                      st == CCAUTH_OK ? "exp, nbf, iat, aud, scope and client claims well typed"
+	                      : err != NULL   ? err->msg
+	                                      : "");
 	if (st != CCAUTH_OK)
 		return st;
-
-	/* 10: RFC 9068 profile */
-	if (ic->strict_rfc9068) {
-		if (check_typ && !typ_ok(typ))
-			return ccauth_error_set(err, CCAUTH_E_TYPE, "typ is not at+jwt (strict_rfc9068)");
-		if (cs->client_id == NULL)
-			return ccauth_error_set(err, CCAUTH_E_MALFORMED, "client_id is missing (strict_rfc9068)");
-		if (cs->jti == NULL)
-			return ccauth_error_set(err, CCAUTH_E_MALFORMED, "jti is missing (strict_rfc9068)");
-		if (!cs->has_iat)
-			return ccauth_error_set(err, CCAUTH_E_MALFORMED, "iat is missing (strict_rfc9068)");
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		ccauth_error_clear(&e);
+		st = steps[i].fn(&pol, x != NULL ? &e : err);
+		if (x == NULL) {
+			if (st != CCAUTH_OK)
+				return st;
+			continue;
+		}
+		ccauth_explain_report(x, steps[i].name, st, e.msg);
+		if (st != CCAUTH_OK && first == CCAUTH_OK) {
+			first = st;
+			ccauth_error_set(err, st, "%s", e.msg);
+		}
 	}
-
-	/* 11: time; every value is within [0, TIME_MAX] and skew is small, so no overflow */
-	if (now > cs->exp + skew)
-		return ccauth_error_set(err, CCAUTH_E_EXPIRED, "expired %lld s ago", (long long)(now - cs->exp));
-	if (cs->has_nbf && cs->nbf > now + skew)
-		return ccauth_error_set(err, CCAUTH_E_NOT_YET_VALID, "nbf is %lld s in the future",
-		                        (long long)(cs->nbf - now));
-	if (cs->has_iat && cs->iat > now + skew)
-		return ccauth_error_set(err, CCAUTH_E_NOT_YET_VALID, "iat is %lld s in the future",
-		                        (long long)(cs->iat - now));
-
-	/* 12 */
-	if (ic->audience.n > 0 && !aud_ok(ic, cs->aud))
-		return ccauth_error_set(err, CCAUTH_E_AUDIENCE, "aud holds none of the audiences of [issuer %s]",
-		                        ic->name);
-	/* 13 */
-	if (!scopes_ok(ic, cs, &missing))
-		return ccauth_error_set(err, CCAUTH_E_SCOPE, "required scope %s is missing", missing);
-	/* 14 */
-	if (ic->allowed_client_ids.n > 0) {
-		cid = cs->client_id != NULL ? cs->client_id : cs->azp;
-		if (cid == NULL)
-			return ccauth_error_set(err, CCAUTH_E_CLIENT,
-			                        "no client_id or azp (allowed_client_ids is set)");
-		if (!list_has(&ic->allowed_client_ids, cid))
-			return ccauth_error_set(err, CCAUTH_E_CLIENT, "client is not in allowed_client_ids");
-	}
-	return CCAUTH_OK;
+	return first;
 }
 
 enum ccauth_status ccauth_validate_claims(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
@@ -243,7 +424,7 @@ enum ccauth_status ccauth_validate_claims(const struct ccauth_issuer_conf *ic, c
 {
 	struct ccauth_claimset cs;
 
-	return claims_policy(ic, claims, typ, 1, now, skew, &cs, err);
+	return claims_policy(ic, claims, typ, 1, now, skew, &cs, NULL, err);
 }
 
 /* ---- the registry */
@@ -577,9 +758,28 @@ static enum ccauth_status pick_key(const struct ccauth_jwks *set, const struct c
 	return CCAUTH_OK;
 }
 
+/* A failure before the signature is verified: with an explainer, the checks that cannot be made
+ * are listed as not checked.  Returns st. */
+static enum ccauth_status stop_unverified(struct ccauth_explainer *x, const char *check, enum ccauth_status st,
+                                          struct ccauth_error *err)
+{
+	static const char *const order[] = {"header", "issuer", "algorithm", "key", "signature", "claims", "identity"};
+	size_t i = 0;
+
+	if (x == NULL)
+		return st;
+	ccauth_explain_report(x, check, st, err != NULL ? err->msg : "");
+	while (i < sizeof(order) / sizeof(order[0]) && strcmp(order[i], check) != 0)
+		i++;
+	while (++i < sizeof(order) / sizeof(order[0]))
+		ccauth_explain_skip(x, order[i], "not checked: the signature is not verified");
+	return st;
+}
+
 static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *token, size_t len,
                                      const unsigned char md[32], int64_t now, const char *fpr, int *cacheable,
-                                     const struct ccauth_identity **out, struct ccauth_error *err)
+                                     struct ccauth_explainer *x, const struct ccauth_identity **out,
+                                     struct ccauth_error *err)
 {
 	struct ccauth_jws jws;
 	struct ccauth_jwks *keys = NULL;
@@ -587,58 +787,107 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 	const struct ccauth_json *iss;
 	struct issuer_rt *rt;
 	struct ccauth_claimset cs;
-	char user[CCAUTH_USER_MAX + 1];
+	char user[CCAUTH_USER_MAX + 1], detail[CCAUTH_USER_MAX + 64];
 	enum ccauth_status st;
 
 	memset(&jws, 0, sizeof(jws));
 	/* 4 */
 	st = ccauth_jws_parse(token, len, &jws, err);
-	if (st != CCAUTH_OK)
+	if (st != CCAUTH_OK) {
+		st = stop_unverified(x, "header", st, err);
 		goto done;
+	}
+	if (x != NULL) {
+		/* the header is all an unverified token may show */
+		ccauth_explain_json(jws.header, detail, sizeof(detail));
+		ccauth_explain_report(x, "header", CCAUTH_OK, detail);
+	}
 	/* 5: iss picks the registry entry; nothing is trusted yet */
 	iss = ccauth_json_get(jws.payload, "iss");
 	if (iss == NULL) {
-		st = ccauth_error_set(err, CCAUTH_E_ISSUER, "iss is missing");
+		st = stop_unverified(x, "issuer", ccauth_error_set(err, CCAUTH_E_ISSUER, "iss is missing"), err);
 		goto done;
 	}
 	if (iss->type != CCAUTH_JSON_STRING) {
-		st = ccauth_error_set(err, CCAUTH_E_MALFORMED, "iss is not a string");
+		st =
+		    stop_unverified(x, "issuer", ccauth_error_set(err, CCAUTH_E_MALFORMED, "iss is not a string"), err);
 		goto done;
 	}
 	rt = route(v, iss->str, iss->len);
 	if (rt == NULL) {
 		st = ccauth_error_set(err, CCAUTH_E_ISSUER, "iss matches no trusted issuer");
+		if (x != NULL)
+			ccauth_error_set(err, st,
+			                 "iss matches no trusted [issuer] (its value stays unshown: "
+			                 "no key can verify it)");
+		st = stop_unverified(x, "issuer", st, err);
 		goto done;
+	}
+	if (x != NULL) {
+		snprintf(detail, sizeof(detail), "iss selects [issuer %.64s]", rt->ic->name);
+		ccauth_explain_report(x, "issuer", CCAUTH_OK, detail);
 	}
 	/* 6 */
 	if (!(rt->ic->algorithms & CCAUTH_ALG_BIT(jws.alg))) {
-		st = ccauth_error_set(err, CCAUTH_E_ALGORITHM, "%s is not allowed for [issuer %s]",
-		                      ccauth_alg_name(jws.alg), rt->ic->name);
+		st = stop_unverified(x, "algorithm",
+		                     ccauth_error_set(err, CCAUTH_E_ALGORITHM, "%s is not allowed for [issuer %s]",
+		                                      ccauth_alg_name(jws.alg), rt->ic->name),
+		                     err);
 		goto done;
+	}
+	if (x != NULL) {
+		snprintf(detail, sizeof(detail), "%s is allowed for [issuer %.64s]", ccauth_alg_name(jws.alg),
+		         rt->ic->name);
+		ccauth_explain_report(x, "algorithm", CCAUTH_OK, detail);
 	}
 	/* 7: an unknown kid may be a rotation: a remote source gets one forced refresh (issue #3) */
 	st = issuer_keys(v, rt, 0, now, &keys, err);
-	if (st != CCAUTH_OK)
-		goto done;
-	st = pick_key(keys, &jws, &key, err);
+	if (st == CCAUTH_OK)
+		st = pick_key(keys, &jws, &key, err);
 	if (st == CCAUTH_E_UNKNOWN_KEY && rt->remote != NULL) {
 		ccauth_jwks_unref(keys);
 		st = issuer_keys(v, rt, 1, now, &keys, err);
 		if (st == CCAUTH_OK)
 			st = pick_key(keys, &jws, &key, err);
 	}
-	if (st != CCAUTH_OK)
+	if (st != CCAUTH_OK) {
+		st = stop_unverified(x, "key", st, err);
 		goto done;
+	}
+	if (x != NULL) {
+		snprintf(detail, sizeof(detail), "%s%.*s%s, one of %zu keys",
+		         jws.kid != NULL ? "kid \"" : "the only key",
+		         jws.kid != NULL ? (int)(jws.kidlen > 64 ? 64 : jws.kidlen) : 0, jws.kid != NULL ? jws.kid : "",
+		         jws.kid != NULL ? "\"" : " for the algorithm", keys->nkeys);
+		ccauth_explain_report(x, "key", CCAUTH_OK, detail);
+	}
 	/* 8 */
 	st = ccauth_jws_verify(&jws, keys, key, err);
-	if (st != CCAUTH_OK)
+	if (st != CCAUTH_OK) {
+		st = stop_unverified(x, "signature", st, err);
 		goto done;
+	}
+	ccauth_explain_report(x, "signature", CCAUTH_OK, "verified: the claims below can be shown");
 	/* 9-14 */
-	st = claims_policy(rt->ic, jws.payload, jws.typ, 1, now, v->skew, &cs, err);
-	if (st != CCAUTH_OK)
+	st = claims_policy(rt->ic, jws.payload, jws.typ, 1, now, v->skew, &cs, x, err);
+	/* explaining goes on to the identity, unless the claims could not even be read */
+	if (st != CCAUTH_OK && (x == NULL || st == CCAUTH_E_MALFORMED || st == CCAUTH_E_ISSUER))
 		goto done;
 	/* 15 */
-	st = ccauth_map_identity(rt->ic, jws.payload, user, err);
+	{
+		struct ccauth_error e;
+		enum ccauth_status ist = ccauth_map_identity(rt->ic, jws.payload, user, x != NULL ? &e : err);
+
+		if (x != NULL) {
+			if (ist == CCAUTH_OK)
+				snprintf(detail, sizeof(detail), "user %s", user);
+			ccauth_explain_report(x, "identity", ist, ist == CCAUTH_OK ? detail : e.msg);
+			if (ist != CCAUTH_OK && st == CCAUTH_OK)
+				st = ccauth_error_set(err, ist, "%s", e.msg);
+		} else {
+			st = ist;
+		}
+	}
 	if (st != CCAUTH_OK)
 		goto done;
 	/* introspect = always: the AS must also call it active (introspect.h); its answer is cached
@@ -648,6 +897,10 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 
 		st = ccauth_introspect(v->intro, rt->ic, token, len, md, now, v->skew, &doc, err);
 		ccauth_json_free(doc);
+		ccauth_explain_report(x, "introspection", st,
+		                      st == CCAUTH_OK ? "the AS calls it active"
+		                      : err != NULL   ? err->msg
+		                                      : "");
 		if (st != CCAUTH_OK)
 			goto done;
 		*cacheable = 0;
@@ -697,7 +950,7 @@ static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *
 		}
 		root = ccauth_json_root(doc);
 		iss = ccauth_json_get(root, "iss");
-		if ((st = claims_policy(ic, root, NULL, 0, now, v->skew, &cs, err)) == CCAUTH_OK &&
+		if ((st = claims_policy(ic, root, NULL, 0, now, v->skew, &cs, NULL, err)) == CCAUTH_OK &&
 		    (st = ccauth_map_identity(ic, root, user, err)) == CCAUTH_OK)
 			st = ccauth_identity_build(ic->name, iss != NULL ? iss->str : ic->issuer,
 			                           iss != NULL ? iss->len : strlen(ic->issuer), &cs, user, fpr,
@@ -756,7 +1009,7 @@ enum ccauth_status ccauth_validate_scanned(struct ccauth_validator *v, const cha
 	if (!jwt) {
 		st = verify_opaque(v, token, len, md, now, fpr, out, err);
 	} else {
-		st = verify_jwt(v, token, len, md, now, fpr, &cacheable, out, err);
+		st = verify_jwt(v, token, len, md, now, fpr, &cacheable, NULL, out, err);
 		if (st == CCAUTH_OK && cacheable)
 			ccauth_vcache_put(v->cache, md, *out);
 	}
@@ -765,5 +1018,54 @@ enum ccauth_status ccauth_validate_scanned(struct ccauth_validator *v, const cha
 		           (*out)->issuer_name);
 	else
 		ccauth_log(&v->log, LOG_DEBUG, "token %s: rejected: %s", fpr, ccauth_status_reason(st));
+	return st;
+}
+
+enum ccauth_status ccauth_validate_explain(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
+                                           ccauth_explain_fn fn, void *ctx, const struct ccauth_identity **out,
+                                           struct ccauth_error *err)
+{
+	struct ccauth_explainer x = {fn, ctx, CCAUTH_OK};
+	unsigned char md[32];
+	char fpr[17], detail[64];
+	enum ccauth_status st;
+	int cacheable = 0;
+
+	*out = NULL;
+	if (v == NULL || fn == NULL)
+		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "no validator or no explain callback");
+	/* 1: the same checks as ccauth_validate */
+	if (token == NULL || len == 0)
+		st = ccauth_error_set(err, CCAUTH_E_MALFORMED, "empty token");
+	else if (len > CCAUTH_TOKEN_MAX)
+		st = ccauth_error_set(err, CCAUTH_E_MALFORMED, "token longer than %d bytes", CCAUTH_TOKEN_MAX);
+	else if (!ccauth_token_chars_ok(token, len))
+		st = ccauth_error_set(err, CCAUTH_E_MALFORMED, "token contains NUL or whitespace");
+	else if (token_hash(v, token, len, md) != 0)
+		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "cannot hash the token (OpenSSL failure)");
+	else
+		st = CCAUTH_OK;
+	if (st != CCAUTH_OK)
+		return stop_unverified(&x, "token", st, err);
+	ccauth_hex_encode(md, 8, fpr);
+	snprintf(detail, sizeof(detail), "%zu bytes, fingerprint %s, %s", len, fpr,
+	         ccauth_jws_looks_like_jwt(token, len) ? "a JWT" : "opaque");
+	ccauth_explain_report(&x, "token", CCAUTH_OK, detail);
+	/* 2 (the validated-token cache) is skipped: every check runs */
+	if (!ccauth_jws_looks_like_jwt(token, len)) {
+		st = verify_opaque(v, token, len, md, now, fpr, out, err);
+		ccauth_explain_report(&x, "introspection", st,
+		                      st == CCAUTH_OK ? "active at its issuer; its claims passed"
+		                      : err != NULL   ? err->msg
+		                                      : "");
+		return st;
+	}
+	st = verify_jwt(v, token, len, md, now, fpr, &cacheable, &x, out, err);
+	if (st == CCAUTH_OK && x.first != CCAUTH_OK) /* never: a failed check fails the token */
+		st = ccauth_error_set(err, x.first, "a check failed");
+	if (st != CCAUTH_OK) {
+		ccauth_identity_release(*out);
+		*out = NULL;
+	}
 	return st;
 }

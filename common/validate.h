@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "explain.h"
 #include "identity.h"
 #include "json.h"
 #include "jws.h"
@@ -56,6 +57,15 @@ enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token
  * ccauth_validate).  Only what scan sets is skipped; every other check runs. */
 enum ccauth_status ccauth_validate_scanned(struct ccauth_validator *v, const char *token, size_t len, unsigned scan,
 					   int64_t now, const struct ccauth_identity **out,
+					   struct ccauth_error *err);
+
+/* ccauth verify --explain: the checks of ccauth_validate, without the validated-token cache, each
+ * reported to fn in order with the values compared; the claim checks go on after a failure so
+ * that everything wrong shows.  The result is the first failure, the status ccauth_validate gives
+ * the same token (a test holds them equal).  Nothing about the token beyond its JOSE header is
+ * reported before its signature verified.  *out as ccauth_validate. */
+enum ccauth_status ccauth_validate_explain(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
+					   ccauth_explain_fn fn, void *ctx, const struct ccauth_identity **out,
 					   struct ccauth_error *err);
 
 #endif

@@ -25,8 +25,10 @@ static const char usage_text[] =
     "       ccauth --help | --version\n"
     "\n"
     "commands:\n"
-    "  verify [-i ISSUER]... [TOKEN|-]  validate an access token (from stdin when TOKEN is absent or -)\n"
-    "                                   and print the identity as JSON\n"
+    "  verify [-i ISSUER]... [--explain] [TOKEN|-]\n"
+    "                                   validate an access token (from stdin when TOKEN is absent or -)\n"
+    "                                   and print the identity as JSON; --explain first prints every check\n"
+    "                                   in order with the values compared\n"
     "  token [CLIENT]                   print an access token (exit 1: the AS refused; see token --help)\n"
     "  discover URL                     print the AS metadata of issuer URL as JSON (exit 3: unreachable,\n"
     "                                   or nonsense such as another issuer's document; see discover --help)\n"
@@ -158,13 +160,52 @@ static int print_identity(const struct ccauth_identity *id)
 
 #define MAX_ISSUER_ARGS 64
 
+/* One line per check: name, what was compared, then a check mark, a cross and the reason, or a
+ * dash for a check that could not be made.  Details come from common/explain.h: never the token. */
+static void print_step(void *ctx, const struct ccauth_explain_step *s)
+{
+	int *failed = ctx;
+
+	if (s->skipped) {
+		printf("%-11s %s  -\n", s->check, s->detail);
+	} else if (s->status == CCAUTH_OK) {
+		printf("%-11s %s  \u2714\n", s->check, s->detail);
+	} else {
+		*failed = 1;
+		printf("%-11s %s  \u2717 %s\n", s->check, s->detail, ccauth_status_reason(s->status));
+	}
+}
+
+/* --explain: the verdict is ccauth_validate's; the report comes from the same checks run again.
+ * If they ever disagreed, the token is refused. */
+static enum ccauth_status explain(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
+                                  enum ccauth_status verdict, struct ccauth_error *err)
+{
+	const struct ccauth_identity *id = NULL;
+	struct ccauth_error xerr = {0};
+	enum ccauth_status st;
+	int failed = 0;
+
+	st = ccauth_validate_explain(v, token, len, now, print_step, &failed, &id, &xerr);
+	ccauth_identity_release(id);
+	if (fflush(stdout) != 0)
+		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "cannot write the explanation");
+	if (verdict == CCAUTH_OK && (st != CCAUTH_OK || failed))
+		return ccauth_error_set(err, st != CCAUTH_OK ? st : CCAUTH_E_INTERNAL,
+		                        "--explain found a failed check: %s", xerr.msg);
+	return verdict;
+}
+
 static int cmd_verify(const char *config_path, const struct ccauth_log *log, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"issuer", required_argument, NULL, 'i'},
+	    {"explain", no_argument, NULL, 'x'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *issuers[MAX_ISSUER_ARGS + 1];
+	int do_explain = 0;
+	int64_t now;
 	size_t nissuers = 0, toklen = 0;
 	struct ccauth_validator_opts opts = {0};
 	struct ccauth_config *cfg = NULL;
@@ -183,6 +224,9 @@ static int cmd_verify(const char *config_path, const struct ccauth_log *log, int
 			if (nissuers == MAX_ISSUER_ARGS)
 				return usage_error("verify: too many -i options");
 			issuers[nissuers++] = optarg;
+			break;
+		case 'x':
+			do_explain = 1;
 			break;
 		default:
 			return usage_error("verify: bad option");
@@ -219,7 +263,10 @@ static int cmd_verify(const char *config_path, const struct ccauth_log *log, int
 		rc = fail(st, &err);
 		goto out;
 	}
-	st = ccauth_validate(v, token, toklen, (int64_t)time(NULL), &id, &err);
+	now = (int64_t)time(NULL);
+	st = ccauth_validate(v, token, toklen, now, &id, &err);
+	if (do_explain && st != CCAUTH_E_NOMEM)
+		st = explain(v, token, toklen, now, st, &err);
 	if (st == CCAUTH_OK) {
 		rc = print_identity(id) == 0 ? 0 : EXIT_TEMPFAIL;
 		if (rc != 0)

@@ -45,7 +45,9 @@ static const char check_usage[] =
     "to another user, who may be the one using that section), each file is readable, cache_dir is\n"
     "usable; for each\n"
     "[issuer]: metadata by discovery, the keys (jwks_file or jwks_uri: how many are usable with the\n"
-    "configured algorithms), the introspection endpoint when introspect is not never, an audience;\n"
+    "configured algorithms), the introspection endpoint when introspect is not never, the audience\n"
+    "and what the section risks under its profile (an Entra multi-tenant issuer, a Keycloak section\n"
+    "without audience, ...: doc/as/), the username_map;\n"
     "for each [client]: the token endpoint answers.  For every server contacted: its Date header\n"
     "against the local clock (warn beyond clock_skew/2, fail beyond clock_skew) and the expiry of\n"
     "its TLS certificate (warn within 30 days, fail when expired).\n"
@@ -468,6 +470,11 @@ static void check_algorithms(struct checker *c, const struct ccauth_issuer_conf 
 		finding(c, OK, "issuer %s: algorithms:%s", ic->name, list);
 }
 
+static void emit_finding(void *ctx, int level, const char *msg)
+{
+	finding(ctx, level, "%s", msg);
+}
+
 static void check_issuer(struct checker *c, const struct ccauth_issuer_conf *ic)
 {
 	const struct ccauth_metadata *m = NULL;
@@ -485,11 +492,7 @@ static void check_issuer(struct checker *c, const struct ccauth_issuer_conf *ic)
 	check_keys(c, ic, m);
 	check_algorithms(c, ic);
 	check_introspection(c, ic, m);
-	if (ic->audience.n == 0)
-		finding(c, WARN, "issuer %s: no audience configured: tokens for any audience are accepted", ic->name);
-	else
-		finding(c, OK, "issuer %s: audience: %zu value%s configured", ic->name, ic->audience.n,
-		        ic->audience.n == 1 ? "" : "s");
+	ccauth_check_profile(ic, emit_finding, c);
 }
 
 /* ---- clients --------------------------------------------------------------------------------- */

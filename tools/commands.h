@@ -20,6 +20,12 @@ int ccauth_cmd_discover(const char *config_path, const struct ccauth_log *log, i
 /* ccauth [-c FILE] check [--token]: one "ok|warn|fail: ..." line per finding (cmd_check.c). */
 int ccauth_cmd_check(const char *config_path, const struct ccauth_log *log, int argc, char **argv);
 
+/* ccauth check: findings about an [issuer] under its profile (check_profile.c), through emit with
+ * level 0 ok, 1 warn, 2 fail and one line of text. */
+typedef void (*ccauth_check_emit)(void *ctx, int level, const char *msg);
+struct ccauth_issuer_conf;
+void ccauth_check_profile(const struct ccauth_issuer_conf *ic, ccauth_check_emit emit, void *ctx);
+
 /* What one diagnostic GET saw, for ccauth discover and check (cmd_discover.c). */
 struct ccauth_cmd_probe {
 	long status;        /* HTTP status; 0: no HTTP answer (connect, TLS, timeout) */

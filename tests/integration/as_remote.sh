@@ -122,7 +122,7 @@ issuer_a() {
 	printf '\n'
 }
 issuer_b() {
-	printf '[issuer b]\nissuer = %s\nintrospection_client = rs-b\n\n' "$IB"
+	printf '[issuer b]\nissuer = %s\nallowed_client_ids = service-a\nintrospection_client = rs-b\n\n' "$IB"
 }
 
 { printf '%s\n' "$CLIENTS"; issuer_a rs-a; issuer_b; } | conf "$W/main.conf"
@@ -209,7 +209,7 @@ verify "$W/main.conf" "$T"
 expect "JWT of AS b routed by iss" 0 "{\"user\":\"service-a\",\"iss\":\"$IB\",*\"via\":\"jwt\"}"
 {
 	printf '%s\n' "$CLIENTS"
-	printf '[issuer b]\nissuer = %s\nintrospection_endpoint = %s/token/introspection\nintrospection_client = rs-a\n' "$IB" "$IA"
+	printf '[issuer b]\nissuer = %s\nallowed_client_ids = service-a\nintrospection_endpoint = %s/token/introspection\nintrospection_client = rs-a\n' "$IB" "$IA"
 } | conf "$W/global.conf"
 na=$(as_count a introspect)
 nb=$(grep -c "^b introspect client=rs status=200" "$AS_DIR/b.log")
@@ -228,6 +228,7 @@ conf "$W/unknown.conf" <<EOF
 $CLIENTS
 [issuer f]
 issuer = $FI
+allowed_client_ids = svc-f
 
 $(issuer_a rs-a)
 EOF
@@ -244,6 +245,7 @@ check "unknown issuer: nothing fetched into the disk cache" [ -z "$(find "$W/cac
 conf "$W/f.conf" "jwks_min_refresh = 60" <<EOF
 [issuer f]
 issuer = $FI
+allowed_client_ids = svc-f
 EOF
 claims() { printf '{"iss":"%s","sub":"svc-f","client_id":"svc-f","exp":%s}' "$FI" "$(($(now) + 600))"; }
 fsign() { fpost -H 'Content-Type: application/json' --data "$(claims)" "$FI/sign$1"; }
@@ -282,6 +284,7 @@ check "still 2 JWKS requests" [ "$(stat_count /jwks)" = 2 ]
 conf "$W/f1.conf" "jwks_min_refresh = 1" <<EOF
 [issuer f]
 issuer = $FI
+allowed_client_ids = svc-f
 EOF
 sleep 2
 verify "$W/f1.conf" "$T3"
@@ -305,6 +308,7 @@ n0=$(stat_count /jwks)
 conf "$W/stale.conf" "jwks_max_stale = 3600" <<EOF
 [issuer f]
 issuer = $FI
+allowed_client_ids = svc-f
 EOF
 verify "$W/stale.conf" "$T3"
 expect "JWKS down: last good keys used within jwks_max_stale" 0 "*\"via\":\"jwt\"}"
@@ -312,6 +316,7 @@ check "JWKS down: the refresh was tried" [ "$(stat_count /jwks)" = $((n0 + 1)) ]
 conf "$W/nostale.conf" "jwks_max_stale = 60" <<EOF
 [issuer f]
 issuer = $FI
+allowed_client_ids = svc-f
 EOF
 verify "$W/nostale.conf" "$T3"
 expect "JWKS down beyond jwks_max_stale: exit 3 (fail closed)" 3 "*unavailable*"
@@ -324,6 +329,7 @@ conf "$W/i500.conf" <<EOF
 $CLIENTS
 [issuer f]
 issuer = $FI
+allowed_client_ids = svc-f
 introspection_endpoint = $FI/500
 introspection_client = rs-a
 EOF
@@ -340,6 +346,7 @@ client_secret_file = $W/a.secret
 
 [issuer f]
 issuer = $FI
+allowed_client_ids = svc-f
 introspection_endpoint = $FI/echo-token-401
 introspection_client = rs-a
 EOF
@@ -372,6 +379,7 @@ client_secret_file = $W/plus.secret
 
 [issuer f]
 issuer = $FI
+allowed_client_ids = svc-f
 introspection_endpoint = $FI/echo-secret-401
 introspection_client = rs-plus
 EOF

@@ -243,18 +243,20 @@ SKEW=100 conf "$W/fault.conf" <<EOF
 [issuer skewed]
 issuer = $FI/skewed
 introspect = never
+allowed_client_ids = svc-f
 
 [issuer static]
 issuer = https://static.invalid
 jwks_file = $W/fault.jwks
 introspect = never
+audience = x
 algorithms = RS256
 EOF
 run -c "$W/fault.conf" check
 expect "check: Date 200 s ahead, clock_skew 100: fail, exit 1" 1 \
 	"*fail: clock: the Date header of 127.0.0.1:$F is [12]?? s ahead of the local clock (clock_skew 100 s)*"
 expect "check: 30-day certificate: warning" 1 "*warn: certificate of 127.0.0.1:$F: valid until * (29 days)*"
-expect "check: no audience: warning" 1 "*warn: issuer skewed: no audience configured: tokens for any audience are accepted*"
+expect "check: no audience: warning" 1 "*warn: issuer skewed: no audience: an allowed client's token meant for another service is accepted here*"
 expect "check: jwks_file keys counted" 1 "*issuer static: jwks_file $W/fault.jwks: 1 usable key*"
 expect "check: no key for the allowed algorithms: fail" 1 \
 	"*fail: issuer static: jwks_file $W/fault.jwks: 1 usable key, none for the configured algorithms*"
@@ -268,6 +270,62 @@ EOF
 run -c "$W/fault.conf" check
 expect "check: Date 200 s ahead, clock_skew 300: warning only, exit 0" 0 \
 	"*warn: clock: the Date header of 127.0.0.1:$F is [12]?? s ahead of the local clock (clock_skew 300 s)*"
+# what each profile risks: keys from a file and no introspection, so no network
+printf 'a b\n' >"$W/users.map"
+chmod 600 "$W/users.map"
+: >"$W/empty.map"
+chmod 600 "$W/empty.map"
+conf "$W/profiles.conf" <<EOF
+[issuer entra-common]
+profile = entra
+issuer = https://login.microsoftonline.com/common/v2.0
+jwks_file = $W/fault.jwks
+introspect = never
+audience = api://x
+[issuer entra-ok]
+profile = entra
+issuer = https://login.microsoftonline.com/8eaef023-2b34-4da1-9baa-8bc8c9d6a490/v2.0
+jwks_file = $W/fault.jwks
+introspect = never
+audience = api://x
+username_map = $W/users.map
+[issuer kc]
+profile = keycloak
+issuer = https://sso.example.com/realms/corp
+jwks_file = $W/fault.jwks
+introspect = never
+allowed_client_ids = backup-agent
+[issuer okta-org]
+profile = okta
+issuer = https://dev-1.okta.com
+jwks_file = $W/fault.jwks
+introspect = never
+audience = api://x
+[issuer cognito-aud]
+profile = cognito
+issuer = https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC
+jwks_file = $W/fault.jwks
+introspect = never
+audience = x
+allowed_client_ids = c
+username_map = $W/empty.map
+[issuer auth0]
+profile = auth0
+issuer = https://t.eu.auth0.com
+jwks_file = $W/fault.jwks
+introspect = never
+audience = x
+EOF
+run -c "$W/profiles.conf" check
+expect "check: entra common endpoint: fail" 1 "*fail: issuer entra-common: a multi-tenant endpoint (common, organizations, consumers)*"
+check "check: entra tenant issuer: no issuer warning" [ "$(printf '%s\n' "$out" | grep -c '^[wf][a-z]*: issuer entra-ok:')" = 0 ]
+expect "check: username_map counted" 1 "*ok: issuer entra-ok: username_map $W/users.map: 1 value mapped*"
+expect "check: keycloak without audience: warning" 1 "*warn: issuer kc: no audience: Keycloak puts no aud*"
+expect "check: okta org server: warning" 1 "*warn: issuer okta-org: the org authorization server*"
+expect "check: cognito with audience: warning" 1 "*warn: issuer cognito-aud: audience is set, but Cognito access tokens have no aud*"
+expect "check: empty username_map: warning" 1 "*warn: issuer cognito-aud: username_map $W/empty.map: 0 values mapped: every token is refused*"
+expect "check: auth0 issuer without /: warning" 1 "*warn: issuer auth0: Auth0 issuers end with '/'*"
+expect "check: profile named" 1 "*ok: issuer kc: profile keycloak*"
 curl -sf --cacert "$CA/ca.crt" -X POST "$FI/jwks-down?on=1" >/dev/null
 run -c "$W/fault.conf" check
 expect "check: JWKS answering 503: fail, exit 1" 1 "*fail: issuer skewed: jwks_uri $FI/jwks: 127.0.0.1:$F: HTTP 503*"

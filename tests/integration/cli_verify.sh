@@ -24,15 +24,18 @@ cache_dir =
 [issuer main]
 issuer = https://as.example/t
 jwks_file = $tmp/jwks.json
+audience = ldap://x
 required_scope = ldap.read
 
 [issuer other]
 issuer = https://other.example
 jwks_file = $tmp/jwks.json
+allowed_client_ids = c2 svc-1
 
 [issuer remote]
 issuer = https://remote.example
 jwks_uri = https://127.0.0.1:1/jwks
+audience = ldap://x
 EOF
 
 now=$(date +%s)
@@ -128,10 +131,10 @@ verify
 rejected malformed "two trailing newlines" "$good"
 unset input
 
-P2="{\"iss\":\"https://as.example/t\",\"client_id\":\"c2\",\"scope\":\"x ldap.read\",\"exp\":$exp}"
+P2="{\"iss\":\"https://other.example\",\"client_id\":\"c2\",\"scope\":\"x ldap.read\",\"exp\":$exp}"
 verify "$(jose_rs256 "$tmp/key.pem" "$H" "$P2")"
 expect_rc 0 "absent claims"
-[ "$out" = "{\"user\":\"c2\",\"iss\":\"https://as.example/t\",\"sub\":null,\"client_id\":\"c2\",\"aud\":[],\"scope\":\"x ldap.read\",\"exp\":$exp,\"via\":\"jwt\"}" ] &&
+[ "$out" = "{\"user\":\"c2\",\"iss\":\"https://other.example\",\"sub\":null,\"client_id\":\"c2\",\"aud\":[],\"scope\":\"x ldap.read\",\"exp\":$exp,\"via\":\"jwt\"}" ] &&
 	ok "absent claims are null, aud always an array" || not_ok "absent claims JSON: $out"
 
 # ---- rejections
@@ -156,11 +159,11 @@ t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t/\",\"client_
 verify "$t"
 rejected issuer "unknown iss" "$t"
 
-t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t\",\"client_id\":\"a\",\"scope\":\"ldap.readx\",\"exp\":$exp}")
+t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t\",\"aud\":\"ldap://x\",\"client_id\":\"a\",\"scope\":\"ldap.readx\",\"exp\":$exp}")
 verify "$t"
 rejected scope "scope near miss" "$t"
 
-t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t\",\"client_id\":\"a b\",\"scope\":\"ldap.read\",\"exp\":$exp}")
+t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t\",\"aud\":\"ldap://x\",\"client_id\":\"a b\",\"scope\":\"ldap.read\",\"exp\":$exp}")
 verify "$t"
 rejected identity "unmappable client_id" "$t"
 
@@ -193,6 +196,60 @@ unset input
 
 verify "$good "
 rejected malformed "trailing space in argv" "$good"
+
+# ---- --explain: every check in order, the same verdict, never the token
+# explained DESC TOKEN RC FIRST: exit RC; FIRST is the reason of the first ✗ line ("" when none);
+# neither the token nor its payload or signature part in the output
+explained() {
+	verify --explain "$2"
+	expect_rc "$3" "$1: --explain"
+	first=$(printf '%s\n' "$out" | grep -m1 '✗' | sed -n 's/.*✗ \([a-z_]*\)$/\1/p')
+	[ "$first" = "$4" ] && ok "$1: first ✗ is '${4:-none}'" || not_ok "$1: first ✗ '$first', want '$4'"
+	for part in "$2" "$(printf %s "$2" | cut -d. -f2)" "$(printf %s "$2" | cut -d. -f3)"; do
+		if [ -n "$part" ] && grep -qF -e "$part" "$tmp/out" "$tmp/err"; then
+			not_ok "$1: --explain printed the token"
+			return
+		fi
+	done
+	ok "$1: --explain prints no part of the token"
+}
+explained "valid token" "$good" 0 ""
+[ "$(printf '%s\n' "$out" | tail -n 1)" = "$want" ] && ok "--explain: the identity JSON comes last" ||
+	not_ok "--explain last line: $(printf '%s\n' "$out" | tail -n 1)"
+for c in token header issuer algorithm key signature types time audience scope client identity; do
+	printf '%s\n' "$out" | grep -q "^$c .*✔$" || { not_ok "--explain: no ✔ line for $c"; continue; }
+	ok "--explain: $c ✔"
+done
+case $out in *'aud "ldap://x" holds ldap://x'*) ok "--explain shows the compared value" ;; *) not_ok "--explain audience line" ;; esac
+# two failures: both shown, the first decides, as without --explain
+t=$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://as.example/t\",\"aud\":\"ldap://y\",\"client_id\":\"svc-1\",\"scope\":\"mail\",\"exp\":$exp}")
+verify "$t"
+rejected audience "wrong aud and scope" "$t"
+explained "wrong aud and scope" "$t" 1 audience
+[ "$(printf '%s\n' "$out" | grep -c '✗')" = 2 ] && ok "--explain goes on past the first failure (2 ✗)" ||
+	not_ok "--explain ✗ lines: $(printf '%s\n' "$out" | grep -c '✗')"
+case $out in *'scope '*'"mail" lacks ldap.read  ✗ scope'*) ok "--explain: the scope line names what lacks" ;; *) not_ok "--explain scope line" ;; esac
+case $err in "ccauth: rejected: audience: "*) ok "--explain: the rejection line is the plain one" ;; *) not_ok "--explain stderr: $err" ;; esac
+explained "expired" "$(jose_rs256 "$tmp/key.pem" "$H" "$Pexp")" 1 expired
+# before the signature verifies only the header may show: no claim value
+t=$(jose_rs256 "$tmp/other.pem" "$H" "$P")
+explained "signed by another key" "$t" 1 signature
+if printf '%s\n' "$out" | grep -q -e 'svc-1' -e 'ldap://x' -e 'svc-sub' -e "$exp"; then
+	not_ok "--explain showed claims of an unverified token"
+else
+	ok "--explain shows no claim of an unverified token"
+fi
+case $out in *'{"alg":"RS256","kid":"k1","typ":"at+jwt"}'*) ok "--explain shows the header" ;; *) not_ok "--explain header" ;; esac
+[ "$(printf '%s\n' "$out" | grep -c '  -$')" -ge 2 ] && ok "--explain lists the checks it could not make" ||
+	not_ok "--explain: no skipped checks listed"
+explained "unknown iss" "$(jose_rs256 "$tmp/key.pem" "$H" "{\"iss\":\"https://evil.example/x\",\"client_id\":\"a\",\"exp\":$exp}")" 1 issuer
+case $out in *evil.example*) not_ok "--explain showed an unverified iss" ;; *) ok "--explain hides an unverified iss" ;; esac
+explained "tampered payload" "$tampered" 1 signature
+explained "alg none" "$(printf %s '{"alg":"none"}' | b64url).$(printf %s "$P" | b64url)." 1 algorithm
+input=$good
+verify --explain -
+expect_rc 0 "--explain with the token on stdin"
+unset input
 
 # ---- issuer selection and temporary failure (remote keys from a closed loopback port: no network)
 verify -i other "$good"

@@ -705,12 +705,12 @@ static void config_cases(void)
 	conf("loose.secret", "s3cret\n", 0644);
 	FMT(buf,
 	    "[client c]\nissuer = https://issuer.test/t1\nclient_id = c\nclient_secret_file = %s\n" /* */
-	    "[issuer test]\nissuer = " ISS "\njwks_file = %s\n",
+	    "[issuer test]\nissuer = " ISS "\njwks_file = %s\naudience = " AUD "\n",
 	    path_of("loose.secret"), path_of("jwks.json"));
 	conf("loose.conf", buf, 0600);
 	FMT(buf,
 	    "[client c]\nissuer = https://issuer.test/t1\nclient_id = c\nclient_secret_file = %s/none.secret\n"
-	    "[issuer test]\nissuer = " ISS "\njwks_file = %s\n",
+	    "[issuer test]\nissuer = " ISS "\njwks_file = %s\naudience = " AUD "\n",
 	    dir, path_of("jwks.json"));
 	conf("nosecret.conf", buf, 0600);
 
@@ -762,8 +762,8 @@ static void secret_cases(void)
 	char buf[4096], svc[2 * PATH_MAX];
 
 	/* no trusted issuer entry usable: two issuers and no issuer= */
-	FMT(buf, CONF_MAIN "[issuer other]\nissuer = https://issuer.test/t2\njwks_file = %s\n", path_of("jwks.json"),
-	    path_of("jwks.json"));
+	FMT(buf, CONF_MAIN "[issuer other]\nissuer = https://issuer.test/t2\njwks_file = %s\naudience = " AUD "\n",
+	    path_of("jwks.json"), path_of("jwks.json"));
 	conf("two.conf", buf, 0600);
 	FMT(svc, "auth required MOD config=%s mode=secret\n", path_of("two.conf"));
 	service("sec-two", svc);

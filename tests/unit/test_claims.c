@@ -20,7 +20,21 @@
 /* exp one hour ahead of NOW */
 #define EXP "\"exp\":1700003600"
 
-enum policy { P_BASE, P_AUD, P_SCOPE, P_CLIENTS, P_STRICT, P_ALL };
+enum policy {
+	P_BASE,
+	P_AUD,
+	P_SCOPE,
+	P_CLIENTS,
+	P_STRICT,
+	P_ALL,
+	/* the claim lists of the profiles (profile.c), as config.c fills them in */
+	P_ENTRA,
+	P_OKTA,
+	P_KEYCLOAK,
+	P_AUTH0,
+	P_COGNITO,
+	P_COGNITO_AUD, /* cognito with an audience too: a profile never drops a configured check */
+};
 
 struct claims_case {
 	const char *name;
@@ -62,9 +76,13 @@ static const struct claims_case cases[] = {
     {"aud array with number", P_BASE, NULL, "{" ISS "," EXP ",\"aud\":[\"a\",5]}", CCAUTH_E_MALFORMED},
     {"aud object", P_BASE, NULL, "{" ISS "," EXP ",\"aud\":{}}", CCAUTH_E_MALFORMED},
     {"aud wrong type wins over audience policy", P_AUD, NULL, "{" ISS "," EXP ",\"aud\":[1]}", CCAUTH_E_MALFORMED},
-    {"scope array", P_BASE, NULL, "{" ISS "," EXP ",\"scope\":[\"a\"]}", CCAUTH_E_MALFORMED},
+    /* a scope claim may be a string or an array of strings (Okta scp, Entra roles, Auth0 permissions) */
+    {"scope array", P_BASE, NULL, "{" ISS "," EXP ",\"scope\":[\"a\"]}", CCAUTH_OK},
+    {"scope array of numbers", P_BASE, NULL, "{" ISS "," EXP ",\"scope\":[1]}", CCAUTH_E_MALFORMED},
+    {"scp a number", P_BASE, NULL, "{" ISS "," EXP ",\"scp\":1}", CCAUTH_E_MALFORMED},
     {"scope number", P_SCOPE, NULL, "{" ISS "," EXP ",\"scope\":1}", CCAUTH_E_MALFORMED},
-    {"scp not an array of strings", P_BASE, NULL, "{" ISS "," EXP ",\"scp\":\"a\"}", CCAUTH_E_MALFORMED},
+    {"scp a string", P_BASE, NULL, "{" ISS "," EXP ",\"scp\":\"a\"}", CCAUTH_OK},
+    {"scp array with a null", P_BASE, NULL, "{" ISS "," EXP ",\"scp\":[\"a\",null]}", CCAUTH_E_MALFORMED},
     {"client_id number", P_BASE, NULL, "{" ISS "," EXP ",\"client_id\":1}", CCAUTH_E_MALFORMED},
     {"azp array", P_BASE, NULL, "{" ISS "," EXP ",\"azp\":[\"a\"]}", CCAUTH_E_MALFORMED},
     {"sub object", P_BASE, NULL, "{" ISS "," EXP ",\"sub\":{}}", CCAUTH_E_MALFORMED},
@@ -136,11 +154,111 @@ static const struct claims_case cases[] = {
     {"client_id not listed", P_CLIENTS, NULL, "{" ISS "," EXP ",\"client_id\":\"c3\"}", CCAUTH_E_CLIENT},
     {"client_id prefix", P_CLIENTS, NULL, "{" ISS "," EXP ",\"client_id\":\"c\"}", CCAUTH_E_CLIENT},
     {"no client_id nor azp", P_CLIENTS, NULL, "{" ISS "," EXP ",\"sub\":\"c1\"}", CCAUTH_E_CLIENT},
+    /* entra: app roles in roles, delegated scopes in scp; the client is azp (v2.0), else appid (v1.0) */
+    {"entra roles hold it", P_ENTRA, "JWT", "{" ISS "," EXP ",\"azp\":\"c1\",\"roles\":[\"Read\",\"Backup.Write\"]}",
+     CCAUTH_OK},
+    {"entra roles lack it", P_ENTRA, "JWT", "{" ISS "," EXP ",\"azp\":\"c1\",\"roles\":[\"Read\"]}", CCAUTH_E_SCOPE},
+    {"entra no roles", P_ENTRA, "JWT", "{" ISS "," EXP ",\"azp\":\"c1\"}", CCAUTH_E_SCOPE},
+    {"entra delegated scp", P_ENTRA, "JWT", "{" ISS "," EXP ",\"azp\":\"c1\",\"scp\":\"User.Read Backup.Write\"}",
+     CCAUTH_OK},
+    {"entra ignores scope", P_ENTRA, "JWT", "{" ISS "," EXP ",\"azp\":\"c1\",\"scope\":\"Backup.Write\"}",
+     CCAUTH_E_SCOPE},
+    {"entra roles not strings", P_ENTRA, "JWT", "{" ISS "," EXP ",\"azp\":\"c1\",\"roles\":[{}]}", CCAUTH_E_MALFORMED},
+    {"entra v1 appid", P_ENTRA, "JWT", "{" ISS "," EXP ",\"appid\":\"c2\",\"roles\":[\"Backup.Write\"]}", CCAUTH_OK},
+    {"entra azp before appid", P_ENTRA, "JWT",
+     "{" ISS "," EXP ",\"azp\":\"evil\",\"appid\":\"c1\",\"roles\":[\"Backup.Write\"]}", CCAUTH_E_CLIENT},
+    {"entra ignores client_id", P_ENTRA, "JWT", "{" ISS "," EXP ",\"client_id\":\"c1\",\"roles\":[\"Backup.Write\"]}",
+     CCAUTH_E_CLIENT},
+    {"entra appid not a string", P_ENTRA, "JWT", "{" ISS "," EXP ",\"appid\":1,\"roles\":[\"Backup.Write\"]}",
+     CCAUTH_E_MALFORMED},
+    /* okta: cid, scp array */
+    {"okta cid and scp", P_OKTA, NULL, "{" ISS "," EXP ",\"cid\":\"c1\",\"scp\":[\"ldap.read\"]}", CCAUTH_OK},
+    {"okta client_id is not cid", P_OKTA, NULL, "{" ISS "," EXP ",\"client_id\":\"c1\",\"scp\":[\"ldap.read\"]}",
+     CCAUTH_E_CLIENT},
+    {"okta scp lacks it", P_OKTA, NULL, "{" ISS "," EXP ",\"cid\":\"c1\",\"scp\":[\"ldap.write\"]}", CCAUTH_E_SCOPE},
+    /* keycloak: payload typ Bearer */
+    {"keycloak Bearer", P_KEYCLOAK, "JWT", "{" ISS "," EXP ",\"typ\":\"Bearer\",\"azp\":\"c1\"}", CCAUTH_OK},
+    {"keycloak ID token", P_KEYCLOAK, "JWT", "{" ISS "," EXP ",\"typ\":\"ID\",\"azp\":\"c1\"}", CCAUTH_E_TYPE},
+    {"keycloak no typ", P_KEYCLOAK, "JWT", "{" ISS "," EXP ",\"azp\":\"c1\"}", CCAUTH_E_TYPE},
+    {"keycloak typ bearer lowercase", P_KEYCLOAK, "JWT", "{" ISS "," EXP ",\"typ\":\"bearer\",\"azp\":\"c1\"}",
+     CCAUTH_E_TYPE},
+    {"keycloak typ not a string", P_KEYCLOAK, "JWT", "{" ISS "," EXP ",\"typ\":[\"Bearer\"],\"azp\":\"c1\"}",
+     CCAUTH_E_TYPE},
+    {"keycloak client_id when azp is empty", P_KEYCLOAK, "JWT",
+     "{" ISS "," EXP ",\"typ\":\"Bearer\",\"azp\":\"\",\"client_id\":\"c2\"}", CCAUTH_OK},
+    /* auth0: scope or permissions */
+    {"auth0 permissions hold it", P_AUTH0, NULL,
+     "{" ISS "," EXP ",\"azp\":\"c1\",\"scope\":\"read\",\"permissions\":[\"ldap.read\",\"mail\"]}", CCAUTH_OK},
+    {"auth0 split over both", P_AUTH0, NULL,
+     "{" ISS "," EXP ",\"azp\":\"c1\",\"scope\":\"mail\",\"permissions\":[\"ldap.read\"]}", CCAUTH_OK},
+    {"auth0 neither", P_AUTH0, NULL, "{" ISS "," EXP ",\"azp\":\"c1\",\"scope\":\"mail\",\"permissions\":[]}",
+     CCAUTH_E_SCOPE},
+    {"auth0 permissions not strings", P_AUTH0, NULL, "{" ISS "," EXP ",\"azp\":\"c1\",\"permissions\":[true]}",
+     CCAUTH_E_MALFORMED},
+    /* cognito: token_use access, client_id allow-listed, no aud */
+    {"cognito access", P_COGNITO, NULL, "{" ISS "," EXP ",\"token_use\":\"access\",\"client_id\":\"c1\"}", CCAUTH_OK},
+    {"cognito id token", P_COGNITO, NULL, "{" ISS "," EXP ",\"token_use\":\"id\",\"aud\":\"c1\"}", CCAUTH_E_TYPE},
+    {"cognito no token_use", P_COGNITO, NULL, "{" ISS "," EXP ",\"client_id\":\"c1\"}", CCAUTH_E_TYPE},
+    {"cognito type before time", P_COGNITO, NULL, "{" ISS ",\"exp\":1,\"token_use\":\"id\"}", CCAUTH_E_TYPE},
+    {"cognito other client", P_COGNITO, NULL, "{" ISS "," EXP ",\"token_use\":\"access\",\"client_id\":\"c3\"}",
+     CCAUTH_E_CLIENT},
+    {"cognito azp is not the client", P_COGNITO, NULL, "{" ISS "," EXP ",\"token_use\":\"access\",\"azp\":\"c1\"}",
+     CCAUTH_E_CLIENT},
+    {"cognito keeps a configured audience", P_COGNITO_AUD, NULL,
+     "{" ISS "," EXP ",\"token_use\":\"access\",\"client_id\":\"c1\"}", CCAUTH_E_AUDIENCE},
 };
 
 static char *aud_v[] = {"ldap://a", "ldap://b"};
 static char *scope_v[] = {"ldap.read", "mail"};
 static char *client_v[] = {"c1", "c2"};
+static char *write_v[] = {"Backup.Write"};
+static char *ldap_read_v[] = {"ldap.read"};
+static char *entra_cid[] = {"azp", "appid"}, *entra_scope[] = {"roles", "scp"};
+static char *okta_cid[] = {"cid"}, *okta_scope[] = {"scp"};
+static char *kc_cid[] = {"azp", "client_id"}, *kc_scope[] = {"scope"};
+static char *a0_scope[] = {"scope", "permissions"};
+static char *cg_cid[] = {"client_id"};
+
+#define LIST(a) ((struct ccauth_strlist){a, sizeof(a) / sizeof(a[0])})
+
+static void make_profile(struct ccauth_issuer_conf *ic, enum policy p)
+{
+	ic->allowed_client_ids = LIST(client_v);
+	switch (p) {
+	case P_ENTRA:
+		ic->client_id_claims = LIST(entra_cid);
+		ic->scope_claims = LIST(entra_scope);
+		ic->required_scope = LIST(write_v);
+		break;
+	case P_OKTA:
+		ic->client_id_claims = LIST(okta_cid);
+		ic->scope_claims = LIST(okta_scope);
+		ic->required_scope = LIST(ldap_read_v);
+		break;
+	case P_KEYCLOAK:
+		ic->client_id_claims = LIST(kc_cid);
+		ic->scope_claims = LIST(kc_scope);
+		ic->token_type_claim = "typ";
+		ic->token_type_value = "Bearer";
+		break;
+	case P_AUTH0:
+		ic->client_id_claims = LIST(kc_cid);
+		ic->scope_claims = LIST(a0_scope);
+		ic->required_scope = LIST(ldap_read_v);
+		break;
+	case P_COGNITO_AUD:
+		ic->audience = LIST(aud_v);
+		/* fall through */
+	case P_COGNITO:
+		ic->client_id_claims = LIST(cg_cid);
+		ic->scope_claims = LIST(kc_scope);
+		ic->token_type_claim = "token_use";
+		ic->token_type_value = "access";
+		break;
+	default:
+		break;
+	}
+}
 
 static void make_ic(struct ccauth_issuer_conf *ic, enum policy p)
 {
@@ -154,6 +272,8 @@ static void make_ic(struct ccauth_issuer_conf *ic, enum policy p)
 	if (p == P_CLIENTS || p == P_ALL)
 		ic->allowed_client_ids = (struct ccauth_strlist){client_v, 2};
 	ic->strict_rfc9068 = p == P_STRICT || p == P_ALL;
+	if (p >= P_ENTRA)
+		make_profile(ic, p);
 }
 
 static void test_table(void **state)

@@ -17,6 +17,8 @@
 #include "credfile.h"
 #include "error.h"
 #include "jwk.h"
+#include "profile.h"
+#include "usermap.h"
 
 static const char full_conf[] = "# a full configuration\n"
                                 "[global]\n"
@@ -178,7 +180,7 @@ static void test_defaults(void **state)
 	cfg = parse_ok("[global]\ntimeout = 2\ncache_dir =\nproxy =\n"
 	               "[client a]\ntoken_endpoint = https://as.example/token\nclient_id = a\n"
 	               "client_secret_file = /nonexistent/a.secret\nissuer =\n"
-	               "[issuer i]\nissuer = https://as.example\n");
+	               "[issuer i]\nissuer = https://as.example\naudience = x\n");
 	assert_int_equal(cfg->timeout, 2);
 	assert_int_equal(cfg->connect_timeout, 2); /* min(timeout, 3) */
 	assert_string_equal(cfg->cache_dir, "");   /* memory only */
@@ -202,7 +204,7 @@ static void test_defaults(void **state)
 	assert_null(ic->introspection_endpoint);
 	assert_int_equal(ic->introspect, CCAUTH_INTROSPECT_OPAQUE);
 	assert_null(ic->introspection_client);
-	assert_int_equal(ic->audience.n, 0);
+	assert_int_equal(ic->audience.n, 1);
 	assert_int_equal(ic->required_scope.n, 0);
 	assert_int_equal(ic->allowed_client_ids.n, 0);
 	assert_int_equal(ic->algorithms, CCAUTH_ALG_ALL);
@@ -212,6 +214,16 @@ static void test_defaults(void **state)
 	assert_string_equal(ic->username_claim.v[1], "azp");
 	assert_string_equal(ic->username_claim.v[2], "sub");
 	assert_string_equal(ic->username_template, "%s");
+	/* profile generic: today's claims */
+	assert_int_equal(ic->profile, CCAUTH_PROFILE_GENERIC);
+	assert_int_equal(ic->client_id_claims.n, 2);
+	assert_string_equal(ic->client_id_claims.v[0], "client_id");
+	assert_string_equal(ic->client_id_claims.v[1], "azp");
+	assert_int_equal(ic->scope_claims.n, 2);
+	assert_string_equal(ic->scope_claims.v[0], "scope");
+	assert_null(ic->token_type_claim);
+	assert_null(ic->username_map);
+	assert_null(ic->usermap);
 	ccauth_config_free(cfg);
 }
 
@@ -250,12 +262,14 @@ static void test_values(void **state)
 	               "[issuer i1]\n"
 	               "issuer = https://as.example/a\n"
 	               "introspect = never\n"
+	               "allowed_client_ids = c1\n"
 	               "strict_rfc9068 = off\n"
 	               "algorithms = PS512\n"
 	               "username_template = %%svc-%s%%\n"
 	               "[issuer i2]\n"
 	               "issuer = https://as.example/a/\n"
 	               "strict_rfc9068 = 1\n"
+	               "audience = a b\n"
 	               "username_template = fixed\n");
 	assert_int_equal(cfg->timeout, 300);
 	assert_int_equal(cfg->connect_timeout, 300);
@@ -291,7 +305,8 @@ struct bad {
 	const char *where; /* expected "name:LINE" */
 };
 
-#define ISS  "[issuer i]\nissuer = https://as.example\n"
+#define ISS0 "[issuer i]\nissuer = https://as.example\n"
+#define ISS  ISS0 "audience = x\n"
 #define CLI0 "[client c]\nissuer = https://as.example\nclient_id = c\n"
 #define CLI  CLI0 "client_secret_file = /nonexistent/x\n"
 
@@ -314,12 +329,12 @@ static const struct bad bad_configs[] = {
     {"[client "
      "a12345678901234567890123456789012345678901234567890123456789012345]\n",
      "t.conf:1"},
-    {ISS ISS, "t.conf:3"},
+    {ISS ISS, "t.conf:4"},
     {CLI CLI, "t.conf:5"},
     {"[global]\ntimeout = 5\n\n# c\ntimeout = 6\n", "t.conf:5"},
     {"[global]\nTimeout = 5\n", "t.conf:2"},
     {"[global]\nfoo = 5\n", "t.conf:2"},
-    {ISS "client_id = x\n", "t.conf:3"},
+    {ISS "client_id = x\n", "t.conf:4"},
     {"[global]\nca_file = /x\x01y\n", "t.conf:2"},
     /* [global] values */
     {"[global]\ntimeout = 0\n", "t.conf:2"},
@@ -384,7 +399,25 @@ static const struct bad bad_configs[] = {
     {"[global]\n" ISS "introspect = always\n", "t.conf:2"},
     {ISS "introspection_client = nobody\n", "t.conf:1"},
     {CLI "[issuer i]\nissuer = https://as.example\nintrospection_client = C\n", "t.conf:5"},
-    {ISS "[issuer j]\nissuer = https://as.example\n", "t.conf:3"},
+    {ISS "[issuer j]\nissuer = https://as.example\n", "t.conf:4"},
+    /* every issuer restricts whom its tokens are for (RFC 9700 section 2.3) */
+    {ISS0, "t.conf:1"},
+    {ISS0 "audience =\nallowed_client_ids =\n", "t.conf:1"},
+    {ISS0 "profile = entra\n", "t.conf:1"},
+    /* profiles */
+    {ISS "profile = azure\n", "t.conf:4"},
+    {ISS "profile = Entra\n", "t.conf:4"},
+    {ISS "profile =\n", "t.conf:4"},
+    {ISS0 "profile = cognito\naudience = x\n", "t.conf:1"},
+    {ISS0 "profile = cognito\nallowed_client_ids = c\ntoken_type = none\n", "t.conf:1"},
+    {ISS0 "profile = cognito\nallowed_client_ids = c\ntoken_type = typ Bearer\n", "t.conf:1"},
+    {ISS "token_type = typ\n", "t.conf:4"},
+    {ISS "token_type = a b c\n", "t.conf:4"},
+    {ISS "token_type =\n", "t.conf:4"},
+    {ISS "client_id_claims =\n", "t.conf:4"},
+    {ISS "scope_claims =\n", "t.conf:4"},
+    {ISS "username_map = users.map\n", "t.conf:4"},
+    {ISS "username_map = /nonexistent/ccauth/users.map\n", "t.conf:1"},
     {"[client c]\nissuer = https://as.example\nclient_secret_file = /nonexistent/x\n", "t.conf:1"},
     {"[client c]\nclient_id = c\nclient_secret_file = /nonexistent/x\n", "t.conf:1"},
     {CLI0, "t.conf:1"},
@@ -663,6 +696,143 @@ static void test_trust_anchors(void **state)
 	free(missing);
 }
 
+/* profile = NAME fills what the section leaves unset; an explicit key wins */
+static void test_profiles(void **state)
+{
+	static const struct {
+		const char *profile, *cid0, *scope0, *user0, *tt;
+	} want[] = {
+	    {"generic", "client_id", "scope", "client_id", NULL},
+	    {"entra", "azp", "roles", "azp", NULL},
+	    {"okta", "cid", "scp", "cid", NULL},
+	    {"keycloak", "azp", "scope", "azp", "typ"},
+	    {"auth0", "azp", "scope", "azp", NULL},
+	    {"cognito", "client_id", "scope", "client_id", "token_use"},
+	    {"duo", "client_id", "scope", "client_id", NULL},
+	};
+	char text[256];
+	struct ccauth_config *cfg;
+	const struct ccauth_issuer_conf *ic;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(text, sizeof(text),
+		         "[issuer i]\nprofile = %s\nissuer = https://as.example\n"
+		         "allowed_client_ids = c\n",
+		         want[i].profile);
+		cfg = parse_ok(text);
+		ic = ccauth_config_issuer(cfg, "i");
+		assert_int_equal(ic->profile, ccauth_profile_from_name(want[i].profile));
+		assert_string_equal(ic->client_id_claims.v[0], want[i].cid0);
+		assert_string_equal(ic->scope_claims.v[0], want[i].scope0);
+		assert_string_equal(ic->username_claim.v[0], want[i].user0);
+		if (want[i].tt == NULL)
+			assert_null(ic->token_type_claim);
+		else
+			assert_string_equal(ic->token_type_claim, want[i].tt);
+		ccauth_config_free(cfg);
+	}
+	/* explicit keys win over the profile, in any order */
+	cfg = parse_ok("[issuer i]\nscope_claims = roles\nclient_id_claims = appid\nusername_claim = oid\n"
+	               "profile = entra\nissuer = https://as.example\naudience = api://x\n");
+	ic = ccauth_config_issuer(cfg, "i");
+	assert_int_equal(ic->scope_claims.n, 1);
+	assert_string_equal(ic->scope_claims.v[0], "roles");
+	assert_int_equal(ic->client_id_claims.n, 1);
+	assert_string_equal(ic->client_id_claims.v[0], "appid");
+	assert_string_equal(ic->username_claim.v[0], "oid");
+	ccauth_config_free(cfg);
+	/* keycloak's token type may be replaced or dropped; cognito's may be restated */
+	cfg = parse_ok("[issuer i]\nprofile = keycloak\nissuer = https://as.example\naudience = x\ntoken_type = none\n"
+	               "[issuer j]\nprofile = keycloak\nissuer = https://as.example/j\naudience = x\n"
+	               "token_type = token_kind access\n"
+	               "[issuer k]\nprofile = cognito\nissuer = https://as.example/k\nallowed_client_ids = c\n"
+	               "token_type = token_use access\n");
+	assert_null(ccauth_config_issuer(cfg, "i")->token_type_claim);
+	assert_string_equal(ccauth_config_issuer(cfg, "j")->token_type_claim, "token_kind");
+	assert_string_equal(ccauth_config_issuer(cfg, "j")->token_type_value, "access");
+	assert_string_equal(ccauth_config_issuer(cfg, "k")->token_type_value, "access");
+	ccauth_config_free(cfg);
+}
+
+static char *map_conf(const char *map)
+{
+	static char text[512];
+
+	snprintf(text, sizeof(text), "[issuer i]\nissuer = https://as.example\naudience = x\n\nusername_map = %s\n",
+	         map);
+	return text;
+}
+
+/* username_map = FILE: VALUE NAME pairs; bad lines, duplicates and loose permissions refuse the
+ * whole configuration, naming the map's line */
+static void test_username_map(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg; /* NULL: accepted */
+	} maps[] = {
+	    {"# comment\n\n6f1d9c3e-0b2a  svc-backup\r\n  0oa5x\tsvc-okta   # trailing comment\n", NULL},
+	    {"", NULL},
+	    {"a b\na c\n", ":2: value already mapped on line 1"},
+	    {"a b\nb c\n# x\na d\n", ":4: value already mapped on line 1"},
+	    {"a\n", ":1: expected VALUE NAME"},
+	    {"a b c\n", ":1: expected VALUE NAME"},
+	    {"a b/c\n", ":1: name is not"},
+	    {"a ..\n", ":1: name is not"},
+	    {"a svc:x\n", ":1: name is not"},
+	};
+	struct ccauth_config *cfg = NULL;
+	struct ccauth_error err = {0};
+	const struct ccauth_issuer_conf *ic;
+	char *path, *text;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		path = write_file("users.map", maps[i].text, 0644);
+		text = map_conf(path);
+		if (maps[i].msg == NULL) {
+			cfg = parse_ok(text);
+			ic = ccauth_config_issuer(cfg, "i");
+			assert_non_null(ic->usermap);
+			if (i == 0) {
+				assert_int_equal(ccauth_usermap_size(ic->usermap), 2);
+				assert_string_equal(ccauth_usermap_lookup(ic->usermap, "6f1d9c3e-0b2a", 13),
+				                    "svc-backup");
+				assert_string_equal(ccauth_usermap_lookup(ic->usermap, "0oa5x", 5), "svc-okta");
+				assert_null(ccauth_usermap_lookup(ic->usermap, "0oa5", 4));
+				assert_null(ccauth_usermap_lookup(ic->usermap, "svc-okta", 8));
+			}
+			ccauth_config_free(cfg);
+		} else {
+			assert_int_equal(ccauth_config_parse(text, strlen(text), "t.conf", &cfg, &err),
+			                 CCAUTH_E_CONFIG);
+			/* the section's line in the config, then the map's own path:line */
+			assert_true(strncmp(err.msg, "t.conf:1: username_map ", 23) == 0 ||
+			            strncmp(err.msg, "t.conf:1: ", 10) == 0);
+			if (strstr(err.msg, maps[i].msg) == NULL || strstr(err.msg, path) == NULL)
+				fail_msg("map <<%s>>: \"%s\", want %s", maps[i].text, err.msg, maps[i].msg);
+		}
+		unlink(path);
+		free(path);
+	}
+	/* the config file's permission rule */
+	path = write_file("users.map", "a b\n", 0664);
+	text = map_conf(path);
+	assert_int_equal(ccauth_config_parse(text, strlen(text), "t.conf", &cfg, &err), CCAUTH_E_CONFIG);
+	assert_non_null(strstr(err.msg, "writable by group or others"));
+	assert_int_equal(chmod(path, 0600), 0);
+	cfg = parse_ok(text);
+	ccauth_config_free(cfg);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(path, 12345, 12345), 0);
+		assert_int_equal(ccauth_config_parse(text, strlen(text), "t.conf", &cfg, &err), CCAUTH_E_CONFIG);
+		assert_non_null(strstr(err.msg, "owned by uid 12345"));
+	}
+	unlink(path);
+	free(path);
+}
+
 static void test_default_path(void **state)
 {
 	const char *p;
@@ -786,6 +956,7 @@ int main(void)
 	    cmocka_unit_test(test_limits),        cmocka_unit_test(test_file_permissions),
 	    cmocka_unit_test(test_trust_anchors), cmocka_unit_test(test_default_path),
 	    cmocka_unit_test(test_dropins),
+	    cmocka_unit_test(test_profiles),      cmocka_unit_test(test_username_map),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -34,7 +34,8 @@
 
 /* ---- the claims every row starts from ---------------------------------------------------- */
 
-#define ISS_A        "\"iss\":\"https://as.example.test/a\""
+/* A restricts by audience, C by client (every issuer must: RFC 9700 section 2.3) */
+#define ISS_A        "\"iss\":\"https://as.example.test/a\",\"aud\":\"urn:test:a\""
 #define ISS_B        "\"iss\":\"https://as.example.test/b\""
 #define ISS_C        "\"iss\":\"https://as.example.test/c\""
 #define SUBJ         ",\"sub\":\"svc-app\",\"client_id\":\"svc-app\",\"jti\":\"j-1\""
@@ -285,8 +286,9 @@ static const struct row rows[] = {
 	{"nbf a string", "rsa", "RS256", H_RS, PA_WITH("\"nbf\":\"0\""), M_NONE, CCAUTH_E_MALFORMED, NULL},
 	{"iat a float", "rsa", "RS256", H_RS, "{" ISS_A SUBJ ",\"iat\":1699999990.0,\"exp\":$EXP}", M_NONE, CCAUTH_E_MALFORMED, NULL},
 	{"iat negative", "rsa", "RS256", H_RS, "{" ISS_A SUBJ ",\"iat\":-5,\"exp\":$EXP}", M_NONE, CCAUTH_E_MALFORMED, NULL},
-	{"aud a number", "rsa", "RS256", H_RS, PA_WITH("\"aud\":5"), M_NONE, CCAUTH_E_MALFORMED, NULL},
-	{"scope an array (A, no required scope)", "rsa", "RS256", H_RS, PA_WITH("\"scope\":[\"ldap.read\"]"), M_NONE, CCAUTH_E_MALFORMED, NULL},
+	{"aud a number", "rsa", "RS256", H_RS, PB_WITH("\"aud\":5,\"scope\":\"ldap.read\""), M_NONE, CCAUTH_E_MALFORMED, NULL},
+	{"scope an array of numbers (A, no required scope)", "rsa", "RS256", H_RS, PA_WITH("\"scope\":[1]"), M_NONE, CCAUTH_E_MALFORMED, NULL},
+	{"scope an object (A, no required scope)", "rsa", "RS256", H_RS, PA_WITH("\"scope\":{\"ldap.read\":true}"), M_NONE, CCAUTH_E_MALFORMED, NULL},
 	{"client_id a number", "rsa", "RS256", H_RS, PA_CLIENT("7"), M_NONE, CCAUTH_E_MALFORMED, NULL},
 	{"sub an object", "rsa", "RS256", H_RS, "{" ISS_A ",\"sub\":{},\"client_id\":\"svc-app\",\"jti\":\"j-1\"" TIMES "}", M_NONE, CCAUTH_E_MALFORMED, NULL},
 	{"jti a number", "rsa", "RS256", H_RS, "{" ISS_A ",\"sub\":\"svc-app\",\"client_id\":\"svc-app\",\"jti\":1" TIMES "}", M_NONE, CCAUTH_E_MALFORMED, NULL},
@@ -327,7 +329,10 @@ static const struct row rows[] = {
 	{"B scope joined with a comma", "rsa", "RS256", H_RS, PB_SCOPE("\"openid,ldap.read\""), M_NONE, CCAUTH_E_SCOPE, NULL},
 	{"B scope empty", "rsa", "RS256", H_RS, PB_SCOPE("\"\""), M_NONE, CCAUTH_E_SCOPE, NULL},
 	{"B scope missing", "rsa", "RS256", H_RS, PB_WITH("\"aud\":\"urn:test:rs\""), M_NONE, CCAUTH_E_SCOPE, NULL},
-	{"B scope as array", "rsa", "RS256", H_RS, PB_SCOPE("[\"ldap.read\"]"), M_NONE, CCAUTH_E_MALFORMED, NULL},
+	/* a scope claim may be an array of strings (Okta scp, Auth0 permissions): exact elements */
+	{"B scope as array", "rsa", "RS256", H_RS, PB_SCOPE("[\"ldap.read\"]"), M_NONE, CCAUTH_OK, USER},
+	{"B scope as array lacking it", "rsa", "RS256", H_RS, PB_SCOPE("[\"ldap.read.x\",\"ldap\"]"), M_NONE, CCAUTH_E_SCOPE, NULL},
+	{"B scope array holding the string", "rsa", "RS256", H_RS, PB_SCOPE("[\"mail ldap.read\"]"), M_NONE, CCAUTH_E_SCOPE, NULL},
 	{"B scope a number", "rsa", "RS256", H_RS, PB_SCOPE("1"), M_NONE, CCAUTH_E_MALFORMED, NULL},
 
 	/* ---- step 15: identity ---- */
@@ -568,6 +573,7 @@ static int group_setup(void **state)
 	           "[issuer a]\n"
 	           "issuer = https://as.example.test/a\n"
 	           "introspect = never\n"
+	           "audience = urn:test:a\n"
 	           "jwks_file = ",
 	           fx.jwks_path,
 	           "\n"
@@ -585,6 +591,7 @@ static int group_setup(void **state)
 	           "[issuer c]\n"
 	           "issuer = https://as.example.test/c\n"
 	           "introspect = never\n"
+	           "allowed_client_ids = svc-app\n"
 	           "strict_rfc9068 = yes\n"
 	           "jwks_file = ",
 	           fx.jwks_path, "\n", NULL);

@@ -106,9 +106,9 @@ static int setup(void **state)
 	text = xprintf("[global]\nclock_skew = 60\ncache_dir =\n\n"
 	               "[issuer t1]\nissuer = " ISS1 "\njwks_file = %s\naudience = ldap://ldap.example.com\n"
 	               "required_scope = ldap.read\n\n"
-	               "[issuer t2]\nissuer = " ISS2 "\njwks_file = %s\nalgorithms = RS256\n"
+	               "[issuer t2]\nissuer = " ISS2 "\njwks_file = %s\nalgorithms = RS256\nallowed_client_ids = cid2\n"
 	               "username_claim = sub\nusername_template = svc-%%s\n\n"
-	               "[issuer t3]\nissuer = " ISS3 "\njwks_uri = https://127.0.0.1:1/jwks\n",
+	               "[issuer t3]\nissuer = " ISS3 "\njwks_uri = https://127.0.0.1:1/jwks\nallowed_client_ids = a\n",
 	               F.jwks1, F.jwks2);
 	if (ccauth_config_parse(text, strlen(text), "test.conf", &F.cfg, &err) != CCAUTH_OK)
 		fail_msg("config: %s", err.msg);
@@ -421,7 +421,8 @@ static void test_bad_jwks_file(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 2; i++) {
-		char *text = xprintf("[issuer x]\nissuer = https://x.example\njwks_file = %s\n", paths[i]);
+		char *text =
+		    xprintf("[issuer x]\nissuer = https://x.example\njwks_file = %s\naudience = x\n", paths[i]);
 		struct ccauth_config *cfg = NULL;
 		struct ccauth_error err = {0};
 
