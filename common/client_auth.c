@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "assertion.h"
 #include "b64url.h"
 #include "client_auth.h"
 #include "credfile.h"
@@ -23,8 +24,12 @@
 #include "sbuf.h"
 #include "util.h"
 
-#define ASSERT_TYPE   "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-#define CRED_HASH_MAX (1024 * 1024) /* bytes of a credential file hashed for the cache key */
+#define ASSERT_TYPE     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#define SPIFFE_TYPE     "urn:ietf:params:oauth:client-assertion-type:jwt-spiffe" /* draft-ietf-oauth-spiffe-client-auth */
+#define EXCHANGE        "urn:ietf:params:oauth:grant-type:token-exchange"        /* RFC 8693 §2.1 */
+#define TT_ACCESS       "urn:ietf:params:oauth:token-type:access_token"          /* RFC 8693 §3 */
+#define CLIENT_AUTH_TYP "client-authentication+jwt"                              /* RFC 10070 */
+#define CRED_HASH_MAX   (1024 * 1024) /* bytes of a credential file hashed for the cache key */
 
 enum ccauth_status ccauth_token_basic_auth(const char *client_id, const char *secret, size_t secretlen, char **out,
                                            struct ccauth_error *err)
@@ -53,14 +58,50 @@ enum ccauth_status ccauth_token_basic_auth(const char *client_id, const char *se
 	return CCAUTH_OK;
 }
 
+const char *ccauth_token_subject_type_urn(int subject_token_type)
+{
+	switch (subject_token_type) {
+	case CCAUTH_SUBJECT_ACCESS_TOKEN:
+		return TT_ACCESS;
+	case CCAUTH_SUBJECT_ID_TOKEN:
+		return "urn:ietf:params:oauth:token-type:id_token";
+	default:
+		return "urn:ietf:params:oauth:token-type:jwt";
+	}
+}
+
+const char *ccauth_token_requested_type(const struct ccauth_client_conf *client)
+{
+	return client->requested_token_type != NULL ? client->requested_token_type : TT_ACCESS;
+}
+
 enum ccauth_status ccauth_token_form(const struct ccauth_client_conf *client, const char *secret, size_t secretlen,
                                      const char *assertion, char **out, size_t *outlen, struct ccauth_error *err)
 {
+	return ccauth_token_form_ex(client, secret, secretlen, assertion, NULL, out, outlen, err);
+}
+
+enum ccauth_status ccauth_token_form_ex(const struct ccauth_client_conf *client, const char *secret, size_t secretlen,
+                                        const char *assertion, const char *subject, char **out, size_t *outlen,
+                                        struct ccauth_error *err)
+{
 	struct ccauth_sbuf b = {0};
+	const char *t;
 
 	*out = NULL;
 	*outlen = 0;
-	ccauth_sbuf_param(&b, "grant_type", "client_credentials", 18);
+	if (client->grant == CCAUTH_GRANT_TOKEN_EXCHANGE) {
+		if (subject == NULL)
+			return ccauth_error_set(err, CCAUTH_E_INTERNAL, "token_exchange without a subject token");
+		ccauth_sbuf_param(&b, "grant_type", EXCHANGE, sizeof(EXCHANGE) - 1);
+		ccauth_sbuf_param(&b, "subject_token", subject, strlen(subject));
+		t = ccauth_token_subject_type_urn(client->subject_token_type);
+		ccauth_sbuf_param(&b, "subject_token_type", t, strlen(t));
+		t = ccauth_token_requested_type(client);
+		ccauth_sbuf_param(&b, "requested_token_type", t, strlen(t));
+	} else {
+		ccauth_sbuf_param(&b, "grant_type", "client_credentials", 18);
+	}
 	if (client->scope != NULL)
 		ccauth_sbuf_param(&b, "scope", client->scope, strlen(client->scope));
 	if (client->audience != NULL)
@@ -79,18 +120,35 @@ enum ccauth_status ccauth_token_form(const struct ccauth_client_conf *client, co
 		ccauth_sbuf_param(&b, "client_secret", secret, secretlen);
 		break;
 	case CCAUTH_AUTH_PRIVATE_KEY_JWT:
+	case CCAUTH_AUTH_CLIENT_ASSERTION:
 		if (assertion == NULL) {
 			ccauth_sbuf_wipe(&b);
-			return ccauth_error_set(err, CCAUTH_E_INTERNAL, "private_key_jwt without an assertion");
+			return ccauth_error_set(err, CCAUTH_E_INTERNAL, "client authentication without an assertion");
 		}
 		/* client_id is optional with an assertion (RFC 7521 §4.2) but some servers want it */
-		ccauth_sbuf_param(&b, "client_id", client->client_id, strlen(client->client_id));
-		ccauth_sbuf_param(&b, "client_assertion_type", ASSERT_TYPE, sizeof(ASSERT_TYPE) - 1);
+		if (client->client_id != NULL)
+			ccauth_sbuf_param(&b, "client_id", client->client_id, strlen(client->client_id));
+		t = client->auth_method == CCAUTH_AUTH_CLIENT_ASSERTION &&
+		            client->client_assertion_type == CCAUTH_ASSERTION_JWT_SPIFFE
+		        ? SPIFFE_TYPE
+		        : ASSERT_TYPE;
+		ccauth_sbuf_param(&b, "client_assertion_type", t, strlen(t));
 		ccauth_sbuf_param(&b, "client_assertion", assertion, strlen(assertion));
 		break;
 	case CCAUTH_AUTH_TLS_CLIENT_AUTH:
 		ccauth_sbuf_param(&b, "client_id", client->client_id, strlen(client->client_id));
 		break;
+	case CCAUTH_AUTH_NONE:
+		/* config.c admits it only with token_exchange; never a client_credentials request without */
+		if (client->grant != CCAUTH_GRANT_TOKEN_EXCHANGE) {
+			ccauth_sbuf_wipe(&b);
+			return ccauth_error_set(err, CCAUTH_E_CONFIG,
+			                        "auth_method = none without grant = token_exchange");
+		}
+		break;
+	default:
+		ccauth_sbuf_wipe(&b);
+		return ccauth_error_set(err, CCAUTH_E_CONFIG, "unknown auth_method");
 	}
 	if (b.failed) {
 		ccauth_sbuf_wipe(&b);
@@ -116,6 +174,10 @@ size_t ccauth_client_cred_files(const struct ccauth_client_conf *client, struct 
 		f[0] = (struct ccauth_cred_file){"tls_cert_file", client->tls_cert_file, 0};
 		f[1] = (struct ccauth_cred_file){"tls_key_file", client->tls_key_file, 1};
 		return 2;
+	case CCAUTH_AUTH_CLIENT_ASSERTION:
+	case CCAUTH_AUTH_NONE:
+		/* the assertion's source is in the cache key, its content is not: the platform rewrites it */
+		return 0;
 	}
 	return 0;
 }
@@ -216,6 +278,9 @@ enum ccauth_status ccauth_token_assertion(const struct ccauth_client_conf *clien
 	enum ccauth_status st;
 	size_t siglen = 0;
 	int alg = client->signing_alg;
+	/* RFC 10070: aud is the issuer identifier alone, and the explicit type says so; the old form
+	 * (aud = the endpoint, typ JWT) only where assertion_audience = token_endpoint */
+	int rfc10070 = client->assertion_audience == CCAUTH_ASSERTION_AUD_ISSUER && client->issuer != NULL;
 
 	*out = NULL;
 	if (alg != CCAUTH_ALG_RS256 && alg != CCAUTH_ALG_PS256 && alg != CCAUTH_ALG_ES256 && alg != CCAUTH_ALG_EDDSA)
@@ -235,12 +300,12 @@ enum ccauth_status ccauth_token_assertion(const struct ccauth_client_conf *clien
 	if (hdr == NULL || cl == NULL)
 		goto out;
 	json_object_object_add(hdr, "alg", json_object_new_string(ccauth_alg_name((enum ccauth_alg)alg)));
-	json_object_object_add(hdr, "typ", json_object_new_string("JWT"));
+	json_object_object_add(hdr, "typ", json_object_new_string(rfc10070 ? CLIENT_AUTH_TYP : "JWT"));
 	if (client->key_id != NULL)
 		json_object_object_add(hdr, "kid", json_object_new_string(client->key_id));
 	json_object_object_add(cl, "iss", json_object_new_string(client->client_id));
 	json_object_object_add(cl, "sub", json_object_new_string(client->client_id));
-	json_object_object_add(cl, "aud", json_object_new_string(token_endpoint));
+	json_object_object_add(cl, "aud", json_object_new_string(rfc10070 ? client->issuer : token_endpoint));
 	json_object_object_add(cl, "jti", json_object_new_string(jtis));
 	json_object_object_add(cl, "iat", json_object_new_int64(now));
 	json_object_object_add(cl, "exp", json_object_new_int64(now + CCAUTH_TOKEN_ASSERTION_TTL));
@@ -388,7 +453,7 @@ enum ccauth_status ccauth_token_credential_id(const struct ccauth_client_conf *c
 	enum ccauth_status st = CCAUTH_OK;
 
 	memset(out, 0, 32);
-	if (n == 0)
+	if (n == 0 && client->auth_method != CCAUTH_AUTH_CLIENT_ASSERTION && client->auth_method != CCAUTH_AUTH_NONE)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "[client] has an unknown auth_method");
 	memcpy(in, tag, len);
 	in[len++] = (unsigned char)client->auth_method;
@@ -423,7 +488,7 @@ enum ccauth_status ccauth_token_client_auth(const struct ccauth_client_conf *cli
 	enum ccauth_status st = CCAUTH_OK;
 
 	memset(out, 0, sizeof(*out));
-	if (client->client_id == NULL)
+	if (client->client_id == NULL && client->auth_method != CCAUTH_AUTH_CLIENT_ASSERTION)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "[client] has no client_id");
 	switch (client->auth_method) {
 	case CCAUTH_AUTH_CLIENT_SECRET_BASIC:
@@ -450,6 +515,29 @@ enum ccauth_status ccauth_token_client_auth(const struct ccauth_client_conf *cli
 		out->cred.tls_cert_file = client->tls_cert_file;
 		out->cred.tls_key_file = client->tls_key_file;
 		ccauth_sbuf_param(&b, "client_id", client->client_id, strlen(client->client_id));
+		break;
+	case CCAUTH_AUTH_CLIENT_ASSERTION:
+		if (client->client_assertion_file == NULL) {
+			st = ccauth_error_set(err, CCAUTH_E_CONFIG,
+			                      "[client %s]: only client_assertion_file can authenticate introspection",
+			                      client->name);
+			break;
+		}
+		if ((st = ccauth_assertion_read_file("client_assertion_file", client->client_assertion_file, now,
+		                                     &assertion, NULL, err)) != CCAUTH_OK)
+			break;
+		if (client->client_id != NULL)
+			ccauth_sbuf_param(&b, "client_id", client->client_id, strlen(client->client_id));
+		if (client->client_assertion_type == CCAUTH_ASSERTION_JWT_SPIFFE)
+			ccauth_sbuf_param(&b, "client_assertion_type", SPIFFE_TYPE, sizeof(SPIFFE_TYPE) - 1);
+		else
+			ccauth_sbuf_param(&b, "client_assertion_type", ASSERT_TYPE, sizeof(ASSERT_TYPE) - 1);
+		ccauth_sbuf_param(&b, "client_assertion", assertion, strlen(assertion));
+		break;
+	case CCAUTH_AUTH_NONE:
+	default:
+		st = ccauth_error_set(err, CCAUTH_E_CONFIG,
+		                      "[client %s] has no client authentication for introspection", client->name);
 		break;
 	}
 	if (st == CCAUTH_OK && b.p == NULL && !b.failed)

@@ -1,5 +1,7 @@
-/* Client authentication at the AS (RFC 6749 §2.3, RFC 7523 private_key_jwt, RFC 8705
- * tls_client_auth): for the token request and for other endpoints (RFC 7662 introspection). */
+/* Client authentication at the AS (RFC 6749 §2.3, RFC 7523 private_key_jwt with RFC 10070's
+ * audience, RFC 8705 tls_client_auth, federated assertions: doc/secretless.md) and the request body
+ * of both grants (client credentials, RFC 8693 token exchange): for the token request and for other
+ * endpoints (RFC 7662 introspection). */
 #ifndef CCAUTH_CLIENT_AUTH_H
 #define CCAUTH_CLIENT_AUTH_H
 
@@ -26,6 +28,19 @@ enum ccauth_status ccauth_token_basic_auth(const char *client_id, const char *se
 enum ccauth_status ccauth_token_form(const struct ccauth_client_conf *client, const char *secret, size_t secretlen,
                                      const char *assertion, char **out, size_t *outlen, struct ccauth_error *err);
 
+/* The same for any grant: with grant = token_exchange the body starts with the RFC 8693 grant_type,
+ * subject (the subject token), subject_token_type and requested_token_type (URNs).  assertion is
+ * ours (private_key_jwt) or the federated one (client_assertion, sent with the jwt-bearer or
+ * jwt-spiffe type; client_id only when configured); auth_method none adds nothing. */
+enum ccauth_status ccauth_token_form_ex(const struct ccauth_client_conf *client, const char *secret, size_t secretlen,
+                                        const char *assertion, const char *subject, char **out, size_t *outlen,
+                                        struct ccauth_error *err);
+
+/* The RFC 8693 URN of a subject_token_type, and the requested_token_type of client (its own, else
+ * the access-token URN). */
+const char *ccauth_token_subject_type_urn(int subject_token_type);
+const char *ccauth_token_requested_type(const struct ccauth_client_conf *client);
+
 /* The identity of client's credential: SHA-256 over a tag, the auth_method and the SHA-256 of the
  * content of each credential file (the secret; the private key; the certificate and its key),
  * each read and checked like for the token request.  Two sections that differ only in their
@@ -35,8 +50,10 @@ enum ccauth_status ccauth_token_credential_id(const struct ccauth_client_conf *c
                                               struct ccauth_error *err);
 
 /* A private_key_jwt client assertion (RFC 7523 §3) signed with pkey per client->signing_alg:
- * iss = sub = client_id, aud = token_endpoint, jti random, iat = now, exp = now + 60, kid from
- * key_id.  CCAUTH_E_CONFIG when the key cannot do the algorithm.  *out is malloc'd. */
+ * iss = sub = client_id, jti random, iat = now, exp = now + 60, kid from key_id; aud = the
+ * client's issuer identifier as a single string with header typ client-authentication+jwt
+ * (RFC 10070), or with assertion_audience = token_endpoint aud = token_endpoint (the endpoint the
+ * assertion is sent to) and typ JWT.  CCAUTH_E_CONFIG when the key cannot do the algorithm.  *out is malloc'd. */
 enum ccauth_status ccauth_token_assertion(const struct ccauth_client_conf *client, const char *token_endpoint,
                                           EVP_PKEY *pkey, int64_t now, char **out, struct ccauth_error *err);
 

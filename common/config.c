@@ -65,6 +65,13 @@ enum vtype {
 	V_TEMPLATE,   /* username template */
 	V_PROFILE,    /* int enum ccauth_profile */
 	V_TOKENTYPE,  /* "CLAIM VALUE" or "none" into token_type_claim/_value */
+	V_GRANT,      /* int enum ccauth_grant */
+	V_ASSERTTYPE, /* int enum ccauth_assertion_type */
+	V_SUBJTYPE,   /* int enum ccauth_subject_type */
+	V_ASSERTAUD,  /* int enum ccauth_assertion_aud */
+	V_ASSERTURL,  /* https URL or env:NAME */
+	V_ENVNAME,    /* an environment variable name */
+	V_URI,        /* an absolute URI (a token type identifier) */
 };
 
 struct key {
@@ -107,6 +114,16 @@ static const struct key client_keys[] = {
     {"audience", V_STR, C(audience), 0, 0},
     {"resource", V_STR, C(resource), 0, 0},
     {"refresh_at", V_FRACTION, C(refresh_at), 0, 0},
+    {"grant", V_GRANT, C(grant), 0, 0},
+    {"client_assertion_file", V_PATH, C(client_assertion_file), 0, 0},
+    {"client_assertion_url", V_ASSERTURL, C(client_assertion_url), 0, 0},
+    {"client_assertion_token_env", V_ENVNAME, C(client_assertion_token_env), 0, 0},
+    {"client_assertion_audience", V_STR, C(client_assertion_audience), 0, 0},
+    {"client_assertion_type", V_ASSERTTYPE, C(client_assertion_type), 0, 0},
+    {"subject_token_file", V_PATH, C(subject_token_file), 0, 0},
+    {"subject_token_type", V_SUBJTYPE, C(subject_token_type), 0, 0},
+    {"requested_token_type", V_URI, C(requested_token_type), 0, 0},
+    {"assertion_audience", V_ASSERTAUD, C(assertion_audience), 0, 0},
     {NULL, V_INT, 0, 0, 0},
 };
 
@@ -228,6 +245,39 @@ static enum ccauth_status token_type_value(struct parser *p, struct ccauth_issue
 	return st;
 }
 
+static const char *const *enum_names(enum vtype t, size_t *n)
+{
+	static const char *const grant[] = {"client_credentials", "token_exchange"};
+	static const char *const atype[] = {"jwt-bearer", "jwt-spiffe"};
+	static const char *const stype[] = {"jwt", "access_token", "id_token"};
+	static const char *const aud[] = {"issuer", "token_endpoint"};
+
+	switch (t) {
+	case V_GRANT:
+		return *n = 2, grant;
+	case V_ASSERTTYPE:
+		return *n = 2, atype;
+	case V_SUBJTYPE:
+		return *n = 3, stype;
+	default:
+		return *n = 2, aud;
+	}
+}
+
+static const char *enum_help(enum vtype t)
+{
+	switch (t) {
+	case V_GRANT:
+		return "bad value: expected client_credentials or token_exchange";
+	case V_ASSERTTYPE:
+		return "bad value: expected jwt-bearer or jwt-spiffe";
+	case V_SUBJTYPE:
+		return "bad value: expected jwt, access_token or id_token";
+	default:
+		return "bad value: expected issuer or token_endpoint";
+	}
+}
+
 /* Store one value (v, NUL-terminated, trimmed) for key k into the struct at base. */
 static enum ccauth_status set_value(struct parser *p, const struct key *k, void *base, const char *v)
 {
@@ -252,13 +302,41 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 		return CCAUTH_OK;
 	case V_AUTH: {
 		static const char *const names[] = {"client_secret_basic", "client_secret_post", "private_key_jwt",
-		                                    "tls_client_auth"};
+		                                    "tls_client_auth",     "client_assertion",   "none"};
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			if (strcmp(v, names[i]) == 0)
 				return *(enum ccauth_auth_method *)(void *)field = (enum ccauth_auth_method)i,
 				                                         CCAUTH_OK;
 		return perr(p, "bad value: unknown auth_method");
 	}
+	case V_GRANT:
+	case V_ASSERTTYPE:
+	case V_SUBJTYPE:
+	case V_ASSERTAUD: {
+		size_t n;
+		const char *const *names = enum_names(k->type, &n);
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(v, names[i]) == 0)
+				return *(int *)(void *)field = (int)i, CCAUTH_OK;
+		return perr(p, enum_help(k->type));
+	}
+	case V_ASSERTURL:
+		if (strncmp(v, "env:", 4) == 0) {
+			if (!ccauth_config_env_name_ok(v + 4))
+				return perr(p, "bad value: env: must be followed by an environment variable name");
+		} else if (*v != '\0' && !ccauth_config_https_url_ok(v)) {
+			return perr(p, "bad value: expected an https:// URL without fragment, or env:NAME");
+		}
+		break;
+	case V_ENVNAME:
+		if (*v != '\0' && !ccauth_config_env_name_ok(v))
+			return perr(p, "bad value: expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+		break;
+	case V_URI:
+		if (*v != '\0' && !ccauth_config_uri_ok(v))
+			return perr(p,
+			            "bad value: expected an absolute URI such as urn:ietf:params:oauth:token-type:jwt");
+		break;
 	case V_INTROSPECT: {
 		static const char *const names[] = {"never", "opaque", "always"};
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -494,6 +572,8 @@ static enum ccauth_status key_value(struct parser *p, const char *s, size_t len)
 	if (p->seen & (UINT32_C(1) << i))
 		return perr(p, "duplicate key");
 	p->seen |= UINT32_C(1) << i;
+	if (p->sec == SEC_CLIENT)
+		((struct ccauth_client_conf *)p->cur)->key_line[i] = p->line;
 	if (p->sec == SEC_GLOBAL && tab[i].off == G(connect_timeout)) {
 		p->connect_set = 1;
 		p->connect_line = p->line;
@@ -596,6 +676,150 @@ static enum ccauth_status issuer_profile(struct parser *p, struct ccauth_issuer_
 	return CCAUTH_OK;
 }
 
+/* The line of client key name (else the section header's), for a cross-check's message. */
+static int client_key_line(const struct ccauth_client_conf *c, const char *name)
+{
+	for (size_t i = 0; client_keys[i].name != NULL; i++)
+		if (strcmp(client_keys[i].name, name) == 0 && c->key_line[i] != 0)
+			return c->key_line[i];
+	return c->line;
+}
+
+/* key name is set in c (a non-empty value) */
+static int client_has(const struct ccauth_client_conf *c, const char *name)
+{
+	for (size_t i = 0; client_keys[i].name != NULL; i++)
+		if (strcmp(client_keys[i].name, name) == 0) {
+			const char *field = (const char *)c + client_keys[i].off;
+
+			switch (client_keys[i].type) {
+			case V_STR:
+			case V_PATH:
+			case V_SECRET:
+			case V_URL:
+			case V_ASSERTURL:
+			case V_ENVNAME:
+			case V_URI:
+				return *(char *const *)(const void *)field != NULL;
+			default:
+				return c->key_line[i] != 0;
+			}
+		}
+	return 0;
+}
+
+static enum ccauth_status key_err(struct parser *p, const struct ccauth_client_conf *c, const char *key,
+                                  const char *what)
+{
+	p->line = client_key_line(c, key);
+	return ccauth_error_set(p->err, CCAUTH_E_CONFIG, "%.128s:%d: %s %s", p->name, p->line, key, what);
+}
+
+/* Which keys each auth_method needs and which it refuses: a key that belongs to another method is
+ * an error at its own line, never silently ignored (a client_secret_file left next to
+ * client_assertion would read as if the secret were still in use). */
+static enum ccauth_status check_client(struct parser *p, const struct ccauth_client_conf *c)
+{
+	static const char *const secret_keys[] = {"client_secret_file"};
+	static const char *const pkjwt_keys[] = {"private_key_file", "key_id", "signing_alg", "assertion_audience"};
+	static const char *const tls_keys[] = {"tls_cert_file", "tls_key_file"};
+	static const char *const assert_keys[] = {"client_assertion_file", "client_assertion_url",
+	                                          "client_assertion_token_env", "client_assertion_audience",
+	                                          "client_assertion_type"};
+	static const char *const exch_keys[] = {"subject_token_file", "subject_token_type", "requested_token_type"};
+	static const char *const method_names[] = {"client_secret_basic", "client_secret_post", "private_key_jwt",
+	                                           "tls_client_auth",     "client_assertion",   "none"};
+	int federated = c->auth_method == CCAUTH_AUTH_CLIENT_ASSERTION || c->auth_method == CCAUTH_AUTH_NONE;
+	const struct {
+		const char *const *keys;
+		size_t n;
+		int allowed; /* for this client's auth_method */
+	} groups[] = {
+	    /* the keys of the older methods stay tolerated among themselves, as they always were */
+	    {secret_keys, 1, !federated},
+	    {pkjwt_keys, 3, !federated},
+	    {pkjwt_keys + 3, 1, c->auth_method == CCAUTH_AUTH_PRIVATE_KEY_JWT},
+	    {tls_keys, 2, !federated},
+	    {assert_keys, 5, c->auth_method == CCAUTH_AUTH_CLIENT_ASSERTION},
+	    {exch_keys, 3, c->grant == CCAUTH_GRANT_TOKEN_EXCHANGE},
+	};
+	const char *method = (size_t)c->auth_method < sizeof(method_names) / sizeof(method_names[0])
+	                         ? method_names[c->auth_method]
+	                         : "?";
+	char what[96];
+	int has_file, has_url;
+
+	p->line = c->line;
+	p->name = p->cfg->files[c->file];
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+		for (size_t k = 0; k < groups[g].n; k++)
+			if (!groups[g].allowed && client_has(c, groups[g].keys[k])) {
+				if (groups[g].keys == exch_keys)
+					return key_err(p, c, groups[g].keys[k], "needs grant = token_exchange");
+				snprintf(what, sizeof(what), "does not go with auth_method = %s", method);
+				return key_err(p, c, groups[g].keys[k], what);
+			}
+	if (c->client_id == NULL && c->auth_method != CCAUTH_AUTH_CLIENT_ASSERTION &&
+	    c->auth_method != CCAUTH_AUTH_NONE)
+		return perr(p, "[client] needs client_id");
+	if (c->issuer == NULL && c->token_endpoint == NULL)
+		return perr(p, "[client] needs issuer or token_endpoint");
+	switch (c->auth_method) {
+	case CCAUTH_AUTH_CLIENT_SECRET_BASIC:
+	case CCAUTH_AUTH_CLIENT_SECRET_POST:
+		if (c->client_secret_file == NULL)
+			return perr(p, "[client] needs client_secret_file for its auth_method");
+		break;
+	case CCAUTH_AUTH_PRIVATE_KEY_JWT:
+		if (c->private_key_file == NULL)
+			return perr(p, "[client] needs private_key_file for private_key_jwt");
+		/* RFC 10070: the aud is the issuer identifier; without one only the old form is left */
+		if (c->issuer == NULL && c->assertion_audience == CCAUTH_ASSERTION_AUD_ISSUER)
+			return perr(p, "[client] with private_key_jwt needs issuer (the assertion's aud, RFC 10070), "
+			               "or assertion_audience = token_endpoint");
+		break;
+	case CCAUTH_AUTH_TLS_CLIENT_AUTH:
+		if (c->tls_cert_file == NULL || c->tls_key_file == NULL)
+			return perr(p, "[client] needs tls_cert_file and tls_key_file for tls_client_auth");
+		break;
+	case CCAUTH_AUTH_CLIENT_ASSERTION:
+		has_file = c->client_assertion_file != NULL;
+		has_url = c->client_assertion_url != NULL;
+		if (has_file && has_url)
+			return key_err(p, c,
+			               client_key_line(c, "client_assertion_url") >
+			                       client_key_line(c, "client_assertion_file")
+			                   ? "client_assertion_url"
+			                   : "client_assertion_file",
+			               "contradicts the other assertion source: give client_assertion_file or "
+			               "client_assertion_url, not both");
+		if (!has_file && !has_url)
+			return perr(p, "[client] with auth_method = client_assertion needs client_assertion_file or "
+			               "client_assertion_url");
+		if (has_url && c->client_assertion_token_env == NULL)
+			return key_err(p, c, "client_assertion_url", "needs client_assertion_token_env");
+		if (has_file &&
+		    (client_has(c, "client_assertion_token_env") || client_has(c, "client_assertion_audience")))
+			return key_err(p, c,
+			               client_has(c, "client_assertion_token_env") ? "client_assertion_token_env"
+			                                                           : "client_assertion_audience",
+			               "belongs to client_assertion_url, not to client_assertion_file");
+		if (has_url && c->client_assertion_audience == NULL && c->issuer == NULL)
+			return key_err(p, c, "client_assertion_url",
+			               "needs client_assertion_audience when the section has no issuer");
+		break;
+	case CCAUTH_AUTH_NONE:
+		if (c->grant != CCAUTH_GRANT_TOKEN_EXCHANGE)
+			return key_err(p, c, "auth_method",
+			               "= none needs grant = token_exchange (a client_credentials "
+			               "request always authenticates the client)");
+		break;
+	}
+	if (c->grant == CCAUTH_GRANT_TOKEN_EXCHANGE && c->subject_token_file == NULL)
+		return perr(p, "[client] with grant = token_exchange needs subject_token_file");
+	return CCAUTH_OK;
+}
+
 static enum ccauth_status finish(struct parser *p)
 {
 	struct ccauth_config *cfg = p->cfg;
@@ -613,34 +837,9 @@ static enum ccauth_status finish(struct parser *p)
 	if (cfg->cache_dir == NULL && (cfg->cache_dir = strdup(DEFAULT_CACHE_DIR)) == NULL)
 		return pnomem(p);
 
-	for (size_t i = 0; i < cfg->nclients; i++) {
-		const struct ccauth_client_conf *c = &cfg->clients[i];
-		const char *need = NULL;
-
-		p->line = c->line;
-		p->name = cfg->files[c->file];
-		if (c->client_id == NULL)
-			return perr(p, "[client] needs client_id");
-		if (c->issuer == NULL && c->token_endpoint == NULL)
-			return perr(p, "[client] needs issuer or token_endpoint");
-		switch (c->auth_method) {
-		case CCAUTH_AUTH_CLIENT_SECRET_BASIC:
-		case CCAUTH_AUTH_CLIENT_SECRET_POST:
-			if (c->client_secret_file == NULL)
-				need = "[client] needs client_secret_file for its auth_method";
-			break;
-		case CCAUTH_AUTH_PRIVATE_KEY_JWT:
-			if (c->private_key_file == NULL)
-				need = "[client] needs private_key_file for private_key_jwt";
-			break;
-		case CCAUTH_AUTH_TLS_CLIENT_AUTH:
-			if (c->tls_cert_file == NULL || c->tls_key_file == NULL)
-				need = "[client] needs tls_cert_file and tls_key_file for tls_client_auth";
-			break;
-		}
-		if (need != NULL)
-			return perr(p, need);
-	}
+	for (size_t i = 0; i < cfg->nclients; i++)
+		if ((st = check_client(p, &cfg->clients[i])) != CCAUTH_OK)
+			return st;
 
 	for (size_t i = 0; i < cfg->nissuers; i++) {
 		struct ccauth_issuer_conf *ic = &cfg->issuers[i];
@@ -909,6 +1108,12 @@ static void client_clear(struct ccauth_client_conf *c)
 	free(c->scope);
 	free(c->audience);
 	free(c->resource);
+	free(c->client_assertion_file);
+	free(c->client_assertion_url);
+	free(c->client_assertion_token_env);
+	free(c->client_assertion_audience);
+	free(c->subject_token_file);
+	free(c->requested_token_type);
 }
 
 static void issuer_clear(struct ccauth_issuer_conf *ic)

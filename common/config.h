@@ -21,7 +21,23 @@ enum ccauth_auth_method {
 	CCAUTH_AUTH_CLIENT_SECRET_POST,
 	CCAUTH_AUTH_PRIVATE_KEY_JWT,
 	CCAUTH_AUTH_TLS_CLIENT_AUTH,
+	CCAUTH_AUTH_CLIENT_ASSERTION, /* a JWT someone else issued (doc/secretless.md) */
+	CCAUTH_AUTH_NONE,             /* no client authentication: grant = token_exchange only */
 };
+
+enum ccauth_grant { CCAUTH_GRANT_CLIENT_CREDENTIALS, CCAUTH_GRANT_TOKEN_EXCHANGE };
+
+/* client_assertion_type: the URNs urn:ietf:params:oauth:client-assertion-type:jwt-bearer (RFC 7523)
+ * and ...:jwt-spiffe (draft-ietf-oauth-spiffe-client-auth) */
+enum ccauth_assertion_type { CCAUTH_ASSERTION_JWT_BEARER, CCAUTH_ASSERTION_JWT_SPIFFE };
+
+/* subject_token_type: urn:ietf:params:oauth:token-type:jwt, ...:access_token, ...:id_token */
+enum ccauth_subject_type { CCAUTH_SUBJECT_JWT, CCAUTH_SUBJECT_ACCESS_TOKEN, CCAUTH_SUBJECT_ID_TOKEN };
+
+/* assertion_audience: aud of a private_key_jwt assertion (RFC 10070: the issuer identifier) */
+enum ccauth_assertion_aud { CCAUTH_ASSERTION_AUD_ISSUER, CCAUTH_ASSERTION_AUD_TOKEN_ENDPOINT };
+
+#define CCAUTH_CONFIG_MAX_KEYS 32 /* keys per section table */
 
 enum ccauth_introspect_mode { CCAUTH_INTROSPECT_NEVER, CCAUTH_INTROSPECT_OPAQUE, CCAUTH_INTROSPECT_ALWAYS };
 
@@ -43,6 +59,17 @@ struct ccauth_client_conf {
 	char *audience;
 	char *resource;
 	double refresh_at; /* (0,1], default 0.8 */
+	int grant;         /* enum ccauth_grant */
+	char *client_assertion_file;
+	char *client_assertion_url;           /* https URL, or "env:NAME" */
+	char *client_assertion_token_env;
+	char *client_assertion_audience;      /* NULL: the issuer */
+	int client_assertion_type;            /* enum ccauth_assertion_type */
+	char *subject_token_file;
+	int subject_token_type;               /* enum ccauth_subject_type */
+	char *requested_token_type;           /* NULL: urn:ietf:params:oauth:token-type:access_token */
+	int assertion_audience;               /* enum ccauth_assertion_aud */
+	int key_line[CCAUTH_CONFIG_MAX_KEYS]; /* line of each key set (index in config.c's table), 0: unset */
 };
 
 struct ccauth_issuer_conf {

@@ -109,6 +109,34 @@ int ccauth_config_proxy_ok(const char *v)
 	return 0;
 }
 
+int ccauth_config_env_name_ok(const char *v)
+{
+	if (!((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z') || *v == '_'))
+		return 0;
+	for (size_t i = 1; v[i] != '\0'; i++)
+		if (i >= 128 || !((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') ||
+		                  (v[i] >= '0' && v[i] <= '9') || v[i] == '_'))
+			return 0;
+	return 1;
+}
+
+int ccauth_config_uri_ok(const char *v)
+{
+	size_t i = 0;
+
+	if (!((v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z')))
+		return 0;
+	while ((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+	       v[i] == '+' || v[i] == '-' || v[i] == '.')
+		i++;
+	if (v[i] != ':' || v[i + 1] == '\0')
+		return 0;
+	for (; v[i] != '\0'; i++)
+		if (v[i] <= 0x20 || v[i] >= 0x7f || v[i] == '"' || v[i] == '\\')
+			return 0;
+	return 1;
+}
+
 /* Same rule as ccauth_map_template_ok (map.c): at most one %s; '%' only in %s and %%.  Kept
  * here so the config does not depend on map.c. */
 int ccauth_config_template_ok(const char *t)

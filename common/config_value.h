@@ -21,6 +21,11 @@ int ccauth_config_parse_bool(const char *v, int *out);
 int ccauth_config_https_url_ok(const char *v);
 /* an http, https or socks proxy URL under the same rules */
 int ccauth_config_proxy_ok(const char *v);
+/* an environment variable name: [A-Za-z_][A-Za-z0-9_]*, at most 128 characters */
+int ccauth_config_env_name_ok(const char *v);
+/* an absolute URI, loosely (RFC 3986 scheme ":" then printable ASCII without space, '"' or '\\'):
+ * a token type identifier such as urn:ietf:params:oauth:token-type:jwt */
+int ccauth_config_uri_ok(const char *v);
 /* a username template: at most one %s; '%' only in %s and %% (the rule of ccauth_map_template_ok) */
 int ccauth_config_template_ok(const char *t);
 /* space-separated algorithm names into a CCAUTH_ALG_BIT mask, at least one */

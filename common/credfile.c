@@ -173,14 +173,24 @@ enum ccauth_status ccauth_credfile_read_secret(const char *what, const char *pat
                                                size_t *outlen, struct ccauth_error *err)
 {
 	enum ccauth_status st;
-	size_t n = 0;
-	char *buf;
-	int fd, e;
+	int fd;
 
 	*out = NULL;
 	*outlen = 0;
 	if ((st = ccauth_credfile_open(what, path, 1, &fd, err)) != CCAUTH_OK)
 		return st;
+	return ccauth_credfile_read_all(what, path, fd, cap, out, outlen, err);
+}
+
+enum ccauth_status ccauth_credfile_read_all(const char *what, const char *path, int fd, size_t cap, char **out,
+                                            size_t *outlen, struct ccauth_error *err)
+{
+	size_t n = 0;
+	char *buf;
+	int e;
+
+	*out = NULL;
+	*outlen = 0;
 	if ((buf = malloc(cap + 2)) == NULL) {
 		close(fd);
 		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");

@@ -50,6 +50,11 @@ enum ccauth_status ccauth_credfile_read_trusted(const char *label, const char *p
 enum ccauth_status ccauth_credfile_open(const char *what, const char *path, int secret, int *out,
                                         struct ccauth_error *err);
 
+/* Read the open file fd (of what, path; closed here) into a malloc'd, NUL-terminated buffer of at
+ * most cap bytes; the buffer is cap + 2 bytes long (free with ccauth_free_secret(*out, cap + 2)). */
+enum ccauth_status ccauth_credfile_read_all(const char *what, const char *path, int fd, size_t cap, char **out,
+                                            size_t *outlen, struct ccauth_error *err);
+
 /* Read a secret file (after the permission check) into a malloc'd, NUL-terminated buffer of at most
  * cap bytes; the buffer is cap + 2 bytes long (free with ccauth_free_secret(*out, cap + 2)). */
 enum ccauth_status ccauth_credfile_read_secret(const char *what, const char *path, size_t cap, char **out,

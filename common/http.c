@@ -622,6 +622,12 @@ enum ccauth_status ccauth_http_get(struct ccauth_http *h, const char *url, struc
 	return request(h, url, NULL, 0, NULL, resp, NULL, err);
 }
 
+enum ccauth_status ccauth_http_get_cred(struct ccauth_http *h, const char *url, const struct ccauth_http_cred *cred,
+                                        struct ccauth_http_response *resp, struct ccauth_error *err)
+{
+	return request(h, url, NULL, 0, cred, resp, NULL, err);
+}
+
 enum ccauth_status ccauth_http_get_certinfo(struct ccauth_http *h, const char *url, struct ccauth_http_response *resp,
                                             time_t *cert_expiry, struct ccauth_error *err)
 {

@@ -66,6 +66,10 @@ void ccauth_http_free(struct ccauth_http *h);
 enum ccauth_status ccauth_http_get(struct ccauth_http *h, const char *url, struct ccauth_http_response *resp,
                                    struct ccauth_error *err);
 
+/* The same with credentials (an Authorization header: the GitHub Actions assertion URL). */
+enum ccauth_status ccauth_http_get_cred(struct ccauth_http *h, const char *url, const struct ccauth_http_cred *cred,
+                                        struct ccauth_http_response *resp, struct ccauth_error *err);
+
 /* GET url for diagnostics (ccauth check): the same rules and result as ccauth_http_get, on a new
  * connection without TLS session resumption, with libcurl's certificate info switched on.
  * *cert_expiry: the notAfter of the server's own certificate (0: unknown, e.g. no TLS handshake

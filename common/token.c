@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "assertion.h"
 #include "client_auth.h"
 #include "config.h"
 #include "credfile.h"
@@ -77,13 +78,18 @@ static enum ccauth_status fetch(struct ccauth_tokens *t, const struct ccauth_cli
 {
 	struct ccauth_http_cred cred = {0};
 	struct ccauth_http_response resp = {0};
-	char *secret = NULL, *auth = NULL, *assertion = NULL, *form = NULL, fpr[CCAUTH_FPR_HEXLEN + 1];
+	char *secret = NULL, *auth = NULL, *assertion = NULL, *subject = NULL, *form = NULL, fpr[CCAUTH_FPR_HEXLEN + 1];
 	const char *sec = xsecret;
 	size_t secretlen = xsecretlen, formlen = 0;
 	EVP_PKEY *pkey = NULL;
 	enum ccauth_status st = CCAUTH_OK;
 
 	*out = NULL;
+	/* read afresh for this request only: the platform rewrites the file before it expires */
+	if (client->grant == CCAUTH_GRANT_TOKEN_EXCHANGE &&
+	    (st = ccauth_assertion_read_file("subject_token_file", client->subject_token_file, now, &subject, NULL,
+	                                     err)) != CCAUTH_OK)
+		goto out;
 	switch (client->auth_method) {
 	case CCAUTH_AUTH_CLIENT_SECRET_BASIC:
 	case CCAUTH_AUTH_CLIENT_SECRET_POST:
@@ -101,23 +107,42 @@ static enum ccauth_status fetch(struct ccauth_tokens *t, const struct ccauth_cli
 			if ((st = ccauth_token_basic_auth(client->client_id, sec, secretlen, &auth, err)) != CCAUTH_OK)
 				goto out;
 			cred.authorization = auth;
-			st = ccauth_token_form(client, NULL, 0, NULL, &form, &formlen, err);
+			st = ccauth_token_form_ex(client, NULL, 0, NULL, subject, &form, &formlen, err);
 		} else {
-			st = ccauth_token_form(client, sec, secretlen, NULL, &form, &formlen, err);
+			st = ccauth_token_form_ex(client, sec, secretlen, NULL, subject, &form, &formlen, err);
 		}
 		break;
 	case CCAUTH_AUTH_PRIVATE_KEY_JWT:
 		if ((st = ccauth_client_load_private_key(client->private_key_file, &pkey, err)) != CCAUTH_OK ||
 		    (st = ccauth_token_assertion(client, endpoint, pkey, now, &assertion, err)) != CCAUTH_OK)
 			goto out;
-		st = ccauth_token_form(client, NULL, 0, assertion, &form, &formlen, err);
+		st = ccauth_token_form_ex(client, NULL, 0, assertion, subject, &form, &formlen, err);
 		break;
 	case CCAUTH_AUTH_TLS_CLIENT_AUTH:
 		if ((st = ccauth_credfile_check_secret(client->tls_key_file, err)) != CCAUTH_OK)
 			goto out;
 		cred.tls_cert_file = client->tls_cert_file;
 		cred.tls_key_file = client->tls_key_file;
-		st = ccauth_token_form(client, NULL, 0, NULL, &form, &formlen, err);
+		st = ccauth_token_form_ex(client, NULL, 0, NULL, subject, &form, &formlen, err);
+		break;
+	case CCAUTH_AUTH_CLIENT_ASSERTION:
+		/* a source that fails stops here: no request goes out without the client's authentication */
+		if (client->client_assertion_file != NULL)
+			st = ccauth_assertion_read_file("client_assertion_file", client->client_assertion_file, now,
+			                                &assertion, NULL, err);
+		else
+			st = ccauth_assertion_fetch_url(
+			    t->http, client->client_assertion_url, client->client_assertion_token_env,
+			    client->client_assertion_audience != NULL ? client->client_assertion_audience
+			                                              : client->issuer,
+			    now, &assertion, NULL, err);
+		if (st != CCAUTH_OK)
+			goto out;
+		st = ccauth_token_form_ex(client, NULL, 0, assertion, subject, &form, &formlen, err);
+		break;
+	case CCAUTH_AUTH_NONE:
+		/* ccauth_token_form_ex refuses it for anything but a token exchange */
+		st = ccauth_token_form_ex(client, NULL, 0, NULL, subject, &form, &formlen, err);
 		break;
 	default: /* config.c admits none, but never POST without client authentication */
 		st = ccauth_error_set(err, CCAUTH_E_CONFIG, "[client %s]: unknown auth_method", client->name);
@@ -128,8 +153,10 @@ static enum ccauth_status fetch(struct ccauth_tokens *t, const struct ccauth_cli
 
 	st = ccauth_http_post_form(t->http, endpoint, form, formlen, &cred, &resp, err);
 	if (st == CCAUTH_OK) {
-		st = ccauth_token_parse_response(resp.body, resp.len, now, client->refresh_at, random_u32(), t->log,
-		                                 out, err);
+		st = ccauth_token_parse_response_typed(
+		    resp.body, resp.len, now, client->refresh_at, random_u32(),
+		    client->grant == CCAUTH_GRANT_TOKEN_EXCHANGE ? ccauth_token_requested_type(client) : NULL, t->log,
+		    out, err);
 		if (st == CCAUTH_OK) {
 			ccauth_fingerprint((*out)->access_token, (*out)->len, fpr);
 			ccauth_log(t->log, LOG_DEBUG, "token: client %s: new token %s from %s, lifetime %lld s",
@@ -139,7 +166,7 @@ static enum ccauth_status fetch(struct ccauth_tokens *t, const struct ccauth_cli
 	} else if (st == CCAUTH_E_DENIED && resp.body != NULL) {
 		/* never repeat what we sent, in any of the forms it travelled in */
 		struct ccauth_sbuf enc = {0};
-		struct ccauth_avoid avoid[4] = {{0}};
+		struct ccauth_avoid avoid[5] = {{0}};
 
 		if (sec != NULL)
 			ccauth_sbuf_urlencode(&enc, sec, secretlen);
@@ -151,10 +178,12 @@ static enum ccauth_status fetch(struct ccauth_tokens *t, const struct ccauth_cli
 		avoid[2].len = auth != NULL ? strlen(auth + 6) : 0;
 		avoid[3].p = assertion;
 		avoid[3].len = assertion != NULL ? strlen(assertion) : 0;
+		avoid[4].p = subject;
+		avoid[4].len = subject != NULL ? strlen(subject) : 0;
 		if (enc.failed)
 			st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
 		else
-			st = ccauth_token_parse_error_avoiding(resp.status, resp.body, resp.len, avoid, 4, err);
+			st = ccauth_token_parse_error_avoiding(resp.status, resp.body, resp.len, avoid, 5, err);
 		ccauth_sbuf_wipe(&enc);
 		if (st != CCAUTH_E_DENIED && st != CCAUTH_E_NOMEM)
 			st = CCAUTH_E_UNAVAILABLE;
@@ -167,6 +196,7 @@ out:
 		ccauth_free_secret(secret, CCAUTH_TOKEN_SECRET_MAX + 2);
 	ccauth_free_secret_str(auth);
 	ccauth_free_secret_str(assertion);
+	ccauth_free_secret_str(subject);
 	if (form != NULL)
 		ccauth_free_secret(form, formlen + 1);
 	EVP_PKEY_free(pkey);
@@ -261,7 +291,9 @@ static enum ccauth_status resolve_endpoint(struct ccauth_tokens *t, const struct
 	enum ccauth_status st;
 
 	*out = NULL;
-	if (client->client_id == NULL)
+	/* a federated assertion or no client authentication need no client_id */
+	if (client->client_id == NULL && client->auth_method != CCAUTH_AUTH_CLIENT_ASSERTION &&
+	    client->auth_method != CCAUTH_AUTH_NONE)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "[client] has no client_id");
 	if (client->token_endpoint == NULL && client->issuer == NULL)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "[client] needs issuer or token_endpoint");

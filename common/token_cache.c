@@ -34,7 +34,7 @@ static void key_field(struct ccauth_sbuf *b, const char *tag, const char *v)
 static void build_key(struct ccauth_sbuf *b, const char *token_endpoint, const struct ccauth_client_conf *client)
 {
 	static const char *const methods[] = {"client_secret_basic", "client_secret_post", "private_key_jwt",
-	                                      "tls_client_auth"};
+	                                      "tls_client_auth",     "client_assertion",   "none"};
 	struct ccauth_cred_file f[2];
 	size_t n = ccauth_client_cred_files(client, f);
 
@@ -50,6 +50,22 @@ static void build_key(struct ccauth_sbuf *b, const char *token_endpoint, const s
 	for (size_t i = 0; i < n; i++) {
 		ccauth_sbuf_str(b, f[i].what);
 		key_field(b, "=", f[i].path);
+	}
+	/* the sources of federated assertions and subject tokens, never their content (fields only a
+	 * section using them has, so the keys of every other section are unchanged) */
+	if (client->auth_method == CCAUTH_AUTH_CLIENT_ASSERTION) {
+		key_field(b, "client_assertion_type=",
+		          client->client_assertion_type == CCAUTH_ASSERTION_JWT_SPIFFE ? "jwt-spiffe" : "jwt-bearer");
+		key_field(b, "client_assertion_file=", client->client_assertion_file);
+		key_field(b, "client_assertion_url=", client->client_assertion_url);
+		key_field(b, "client_assertion_token_env=", client->client_assertion_token_env);
+		key_field(b, "client_assertion_audience=", client->client_assertion_audience);
+	}
+	if (client->grant == CCAUTH_GRANT_TOKEN_EXCHANGE) {
+		key_field(b, "grant=", "token_exchange");
+		key_field(b, "subject_token_file=", client->subject_token_file);
+		key_field(b, "subject_token_type=", ccauth_token_subject_type_urn(client->subject_token_type));
+		key_field(b, "requested_token_type=", ccauth_token_requested_type(client));
 	}
 }
 

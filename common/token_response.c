@@ -64,10 +64,23 @@ int64_t ccauth_token_refresh_time(int64_t issued, int64_t lifetime, double refre
 
 /* ---- responses ---- */
 
+static void sanitize(const char *in, size_t len, char *out, size_t max);
+
 enum ccauth_status ccauth_token_parse_response(const char *body, size_t len, int64_t now, double refresh_at,
                                                uint32_t rnd, const struct ccauth_log *log, struct ccauth_token **out,
                                                struct ccauth_error *err)
 {
+	return ccauth_token_parse_response_typed(body, len, now, refresh_at, rnd, NULL, log, out, err);
+}
+
+enum ccauth_status ccauth_token_parse_response_typed(const char *body, size_t len, int64_t now, double refresh_at,
+                                                     uint32_t rnd, const char *issued_type,
+                                                     const struct ccauth_log *log, struct ccauth_token **out,
+                                                     struct ccauth_error *err)
+{
+	const char *it = NULL;
+	size_t itlen = 0;
+	int has_it = 0;
 	struct ccauth_json_doc *doc = NULL;
 	const struct ccauth_json *root;
 	const char *at = NULL, *tt = NULL, *sc = NULL;
@@ -101,6 +114,16 @@ enum ccauth_status ccauth_token_parse_response(const char *body, size_t len, int
 	} else if (ccauth_json_get_string(root, "scope", &sc, &sclen, &has_sc) != CCAUTH_OK ||
 	           (has_sc && (sclen > CCAUTH_TOKEN_MAX || !ccauth_token_scope_chars_ok(sc, sclen)))) {
 		ccauth_error_set(err, st, "token response: scope not a valid scope string");
+	} else if (issued_type != NULL &&
+	           (ccauth_json_get_string(root, "issued_token_type", &it, &itlen, &has_it) != CCAUTH_OK || !has_it)) {
+		/* RFC 8693 §2.2.1: REQUIRED; without it we cannot know what the AS gave us */
+		ccauth_error_set(err, st, "token response: issued_token_type missing or not a string");
+	} else if (issued_type != NULL && (itlen != strlen(issued_type) || memcmp(it, issued_type, itlen) != 0)) {
+		char shown[80];
+
+		sanitize(it, itlen, shown, 64);
+		ccauth_error_set(err, st, "token response: issued_token_type %s is not the requested %.96s", shown,
+		                 issued_type);
 	} else {
 		st = CCAUTH_OK;
 	}

@@ -48,6 +48,12 @@ enum ccauth_status ccauth_token_parse_response(const char *body, size_t len, int
                                                uint32_t rnd, const struct ccauth_log *log, struct ccauth_token **out,
                                                struct ccauth_error *err);
 
+/* The same; issued_type not NULL (a token exchange): the answer's issued_token_type must equal it. */
+enum ccauth_status ccauth_token_parse_response_typed(const char *body, size_t len, int64_t now, double refresh_at,
+                                                     uint32_t rnd, const char *issued_type,
+                                                     const struct ccauth_log *log, struct ccauth_token **out,
+                                                     struct ccauth_error *err);
+
 /* Turn a 400/401/403 JSON answer into CCAUTH_E_DENIED "AS refused: ERROR (DESCRIPTION)", with the
  * description reduced to printable ASCII and CCAUTH_TOKEN_DESC_MAX characters, and dropped when it
  * contains avoid (what we sent: the secret or the assertion; may be NULL).  No "error" member:

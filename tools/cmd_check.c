@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assertion.h"
 #include "cache.h"
 #include "commands.h"
 #include "config.h"
@@ -511,6 +512,56 @@ static void check_client_files(struct checker *c, const struct ccauth_client_con
 	check_file(c, what, cc->tls_key_file, 1);
 }
 
+/* A federated assertion or subject token: where it is from, for whom, how long it lasts; never
+ * its text. */
+static void assertion_report(struct checker *c, const char *what, enum ccauth_status st,
+                             const struct ccauth_assertion_info *info, const struct ccauth_error *err)
+{
+	long long left = (long long)(info->exp - (int64_t)time(NULL));
+
+	if (st != CCAUTH_OK)
+		finding(c, FAIL, "%s: %s", what, err->msg);
+	else
+		finding(c, left < 60 ? WARN : OK, "%s: a JWT from %s for %s, expires in %lld s", what,
+		        info->iss[0] != '\0' ? info->iss : "(no iss)", info->aud[0] != '\0' ? info->aud : "(no aud)",
+		        left);
+}
+
+static void check_assertions(struct checker *c, const struct ccauth_client_conf *cc)
+{
+	struct ccauth_assertion_info info;
+	struct ccauth_error err = {0};
+	enum ccauth_status st;
+	char what[CCAUTH_ERRMSG_MAX], *jwt = NULL;
+
+	if (cc->auth_method == CCAUTH_AUTH_CLIENT_ASSERTION && cc->client_assertion_file != NULL) {
+		snprintf(what, sizeof(what), "client %s: client_assertion_file %s", cc->name,
+		         cc->client_assertion_file);
+		st = ccauth_assertion_read_file("client_assertion_file", cc->client_assertion_file, (int64_t)time(NULL),
+		                                &jwt, &info, &err);
+		assertion_report(c, what, st, &info, &err);
+		ccauth_free_secret_str(jwt);
+		jwt = NULL;
+	} else if (cc->auth_method == CCAUTH_AUTH_CLIENT_ASSERTION && cc->client_assertion_url != NULL) {
+		snprintf(what, sizeof(what), "client %s: client_assertion_url %s", cc->name, cc->client_assertion_url);
+		st = ccauth_assertion_fetch_url(c->http, cc->client_assertion_url, cc->client_assertion_token_env,
+		                                cc->client_assertion_audience != NULL ? cc->client_assertion_audience
+		                                                                      : cc->issuer,
+		                                (int64_t)time(NULL), &jwt, &info, &err);
+		assertion_report(c, what, st, &info, &err);
+		ccauth_free_secret_str(jwt);
+		jwt = NULL;
+	}
+	if (cc->grant == CCAUTH_GRANT_TOKEN_EXCHANGE) {
+		snprintf(what, sizeof(what), "client %s: subject_token_file %s", cc->name,
+		         cc->subject_token_file != NULL ? cc->subject_token_file : "-");
+		st = ccauth_assertion_read_file("subject_token_file", cc->subject_token_file, (int64_t)time(NULL), &jwt,
+		                                &info, &err);
+		assertion_report(c, what, st, &info, &err);
+		ccauth_free_secret_str(jwt);
+	}
+}
+
 static void check_token(struct checker *c, struct ccauth_tokens *tokens, const struct ccauth_client_conf *cc)
 {
 	struct ccauth_token *tok = NULL;
@@ -535,6 +586,7 @@ static void check_client(struct checker *c, const struct ccauth_client_conf *cc,
 	char what[CCAUTH_ERRMSG_MAX];
 
 	check_client_files(c, cc);
+	check_assertions(c, cc);
 	if (ep == NULL && cc->issuer != NULL) {
 		if ((m = discover(c, cc->issuer, &err)) == NULL) {
 			finding(c, FAIL, "client %s: discovery of %s: %s", cc->name, cc->issuer, err.msg);

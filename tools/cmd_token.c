@@ -1,8 +1,9 @@
 /* ccauth token [CLIENT] (design.md "The ccauth command"): print an access token on stdout.
  *
  * The token comes from the shared cache when one is still fresh, else from the AS with the
- * client-credentials grant.  Only the token and a newline go to stdout, so that
- * TOKEN=$(ccauth token) works; everything else goes to stderr and never holds a credential. */
+ * client-credentials grant or an RFC 8693 token exchange, as the section says.  Only the token
+ * and a newline go to stdout, so that TOKEN=$(ccauth token) works; everything else goes to stderr
+ * and never holds a credential. */
 #include "autoconf.h"
 
 #include <getopt.h>
@@ -24,8 +25,9 @@ static const char token_usage[] =
     "\n"
     "exit status: 0 token printed; 1 the authorization server refused the request (invalid_client,\n"
     "invalid_scope, unauthorized_client, ...); 2 usage or configuration error (including a secret\n"
-    "or key file readable by others); 3 the authorization server could not be reached or answered\n"
-    "nonsense (temporary: retry later).\n";
+    "or key file readable by others, and an assertion or subject-token file that is missing, not a\n"
+    "JWT or expired); 3 the authorization server or an assertion URL could not be reached or\n"
+    "answered nonsense (temporary: retry later).\n";
 
 static int token_exit(enum ccauth_status st)
 {

@@ -17,6 +17,9 @@
 //   service-a / secret-a   client_secret_basic
 //   service-b / secret-b   client_secret_post
 //   service-c              private_key_jwt; public keys from client-c-{ec,rsa,ed}.pub.pem (kid = file tag)
+//   service-e              the same keys; RFC 10070 only: aud must be the issuer identifier as a single
+//                          string and the header typ client-authentication+jwt
+//   service-f              the same keys; the pre-RFC 10070 form only: aud must be the token endpoint
 //   service-d              tls_client_auth, certificate subject CN=service-d from the test CA
 //   rs / rs-secret         a resource server, calls introspection (client_secret_basic)
 //   rs-post / rs-secret    the same with client_secret_post
@@ -25,7 +28,7 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import crypto from 'node:crypto';
-import Provider from 'oidc-provider';
+import Provider, { errors as oidcErrors } from 'oidc-provider';
 import { jwtVerify, createLocalJWKSet, createRemoteJWKSet, decodeJwt } from 'jose';
 
 const env = process.env;
@@ -64,6 +67,8 @@ const clientsCfg = [
   { client_id: 'service-a', client_secret: 'secret-a', token_endpoint_auth_method: 'client_secret_basic' },
   { client_id: 'service-b', client_secret: 'secret-b', token_endpoint_auth_method: 'client_secret_post' },
   { client_id: 'service-c', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: clientCKeys } },
+  { client_id: 'service-e', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: clientCKeys } },
+  { client_id: 'service-f', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: clientCKeys } },
   { client_id: 'service-d', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=service-d' },
   { client_id: 'rs', client_secret: 'rs-secret', token_endpoint_auth_method: 'client_secret_basic' },
   { client_id: 'rs-post', client_secret: 'rs-secret', token_endpoint_auth_method: 'client_secret_post' },
@@ -113,6 +118,18 @@ const provider = new Provider(ISSUER, {
     },
   },
   extraTokenClaims: async (ctx, token) => ({ client_id: token.clientId }),
+  // oidc-provider itself accepts the issuer, the token endpoint or the endpoint URL as aud
+  // (lib/helpers/oidc_context.js clientJwtAuthExpectedAudience); this hook narrows it per client
+  // to what an RFC 10070 server, or a server that predates it, insists on.
+  assertJwtClientAuthClaimsAndHeader: async (ctx, claims, header, client) => {
+    if (client.clientId === 'service-e') {
+      if (claims.aud !== ctx.oidc.issuer) throw new oidcErrors.InvalidClientAuth('aud must be the issuer identifier alone');
+      if (header.typ !== 'client-authentication+jwt') throw new oidcErrors.InvalidClientAuth('typ must be client-authentication+jwt');
+    }
+    if (client.clientId === 'service-f' && claims.aud !== ctx.oidc.urlFor('token')) {
+      throw new oidcErrors.InvalidClientAuth('aud must be the token endpoint');
+    }
+  },
 });
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
 const cb = provider.callback();

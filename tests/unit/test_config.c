@@ -427,6 +427,43 @@ static const struct bad bad_configs[] = {
     {CLI0 "auth_method = tls_client_auth\ntls_key_file = /nonexistent/x.key\n", "t.conf:1"},
     {"[global]\n" CLI0 "auth_method = private_key_jwt\nprivate_key_file = /k\n" CLI0, "t.conf:7"},
     {"[global]\ntimeout = 2\nconnect_timeout = 3\n", "t.conf:3"},
+    /* machines without stored secrets: values, then contradictions at the offending key's line */
+    {"[client c]\ngrant = implicit\n", "t.conf:2"},
+    {"[client c]\nclient_assertion_type = saml\n", "t.conf:2"},
+    {"[client c]\nsubject_token_type = saml2\n", "t.conf:2"},
+    {"[client c]\nassertion_audience = both\n", "t.conf:2"},
+    {"[client c]\nclient_assertion_url = http://x.example/t\n", "t.conf:2"},
+    {"[client c]\nclient_assertion_url = env:1X\n", "t.conf:2"},
+    {"[client c]\nclient_assertion_token_env = A-B\n", "t.conf:2"},
+    {"[client c]\nrequested_token_type = access token\n", "t.conf:2"},
+    {"[client c]\nclient_assertion_file = relative.jwt\n", "t.conf:2"},
+    {CLI0 "auth_method = client_assertion\nclient_assertion_file = /a\nclient_secret_file = /nonexistent/x\n",
+     "t.conf:6"},
+    {CLI0 "auth_method = client_assertion\nclient_assertion_file = /a\nprivate_key_file = /nonexistent/k\n",
+     "t.conf:6"},
+    {CLI0 "tls_cert_file = /c.pem\nauth_method = client_assertion\nclient_assertion_file = /a\n", "t.conf:4"},
+    {CLI0 "auth_method = client_assertion\n", "t.conf:1"},
+    {CLI0 "auth_method = client_assertion\nclient_assertion_file = /a\nclient_assertion_url = https://x.example/t\n"
+          "client_assertion_token_env = T\n",
+     "t.conf:6"},
+    {CLI0 "auth_method = client_assertion\nclient_assertion_url = https://x.example/t\n", "t.conf:5"},
+    {CLI0 "auth_method = client_assertion\nclient_assertion_file = /a\nclient_assertion_token_env = T\n", "t.conf:6"},
+    {"[client c]\ntoken_endpoint = https://as.example/t\nauth_method = client_assertion\n"
+     "client_assertion_url = env:U\nclient_assertion_token_env = T\n",
+     "t.conf:4"},
+    {CLI0 "client_assertion_file = /a\n", "t.conf:4"},
+    {CLI0 "client_assertion_type = jwt-spiffe\n", "t.conf:4"},
+    {CLI0 "auth_method = none\n", "t.conf:4"},
+    {CLI0 "grant = token_exchange\nauth_method = none\n", "t.conf:1"},
+    {CLI0 "subject_token_type = jwt\n", "t.conf:4"},
+    {CLI0 "auth_method = none\nsubject_token_file = /s\n", "t.conf:5"},
+    {CLI0 "assertion_audience = token_endpoint\nclient_secret_file = /nonexistent/x\n", "t.conf:4"},
+    {"[client c]\ntoken_endpoint = https://as.example/t\nclient_id = c\nauth_method = private_key_jwt\n"
+     "private_key_file = /k\n",
+     "t.conf:1"},
+    {"[client c]\ntoken_endpoint = https://as.example/t\nauth_method = private_key_jwt\nprivate_key_file = /k\n"
+     "assertion_audience = token_endpoint\n",
+     "t.conf:1"}, /* private_key_jwt still needs client_id */
 };
 
 static void check_bad(const char *text, size_t len, const char *where)
@@ -833,6 +870,64 @@ static void test_username_map(void **state)
 	free(path);
 }
 
+/* Machines without stored secrets: what a valid section sets, and the line of each key. */
+static void test_secretless(void **state)
+{
+	static const char conf[] = "[client pod]\n"
+	                           "issuer = https://as.example\n"
+	                           "auth_method = client_assertion\n"
+	                           "client_assertion_file = /var/run/secrets/tokens/t\n"
+	                           "client_assertion_type = jwt-spiffe\n"
+	                           "\n"
+	                           "[client gha]\n"
+	                           "issuer = https://as.example\n"
+	                           "auth_method = client_assertion\n"
+	                           "client_assertion_url = env:ACTIONS_ID_TOKEN_REQUEST_URL\n"
+	                           "client_assertion_token_env = ACTIONS_ID_TOKEN_REQUEST_TOKEN\n"
+	                           "client_assertion_audience = api://AzureADTokenExchange\n"
+	                           "\n"
+	                           "[client sts]\n"
+	                           "token_endpoint = https://sts.example/v1/token\n"
+	                           "grant = token_exchange\n"
+	                           "auth_method = none\n"
+	                           "subject_token_file = /t\n"
+	                           "subject_token_type = id_token\n"
+	                           "requested_token_type = urn:ietf:params:oauth:token-type:jwt\n"
+	                           "\n"
+	                           "[client legacy]\n"
+	                           "token_endpoint = https://as.example/token\n"
+	                           "client_id = c\n"
+	                           "auth_method = private_key_jwt\n"
+	                           "private_key_file = /k\n"
+	                           "assertion_audience = token_endpoint\n";
+	struct ccauth_config *cfg = NULL;
+	struct ccauth_error err = {0};
+	const struct ccauth_client_conf *c;
+
+	(void)state;
+	assert_int_equal(ccauth_config_parse(conf, sizeof(conf) - 1, "t.conf", &cfg, &err), CCAUTH_OK);
+	c = ccauth_config_client(cfg, "pod");
+	assert_non_null(c);
+	assert_null(c->client_id); /* optional with a federated assertion */
+	assert_int_equal(c->auth_method, CCAUTH_AUTH_CLIENT_ASSERTION);
+	assert_int_equal(c->client_assertion_type, CCAUTH_ASSERTION_JWT_SPIFFE);
+	assert_string_equal(c->client_assertion_file, "/var/run/secrets/tokens/t");
+	assert_int_equal(c->grant, CCAUTH_GRANT_CLIENT_CREDENTIALS);
+	c = ccauth_config_client(cfg, "gha");
+	assert_string_equal(c->client_assertion_url, "env:ACTIONS_ID_TOKEN_REQUEST_URL");
+	assert_string_equal(c->client_assertion_token_env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN");
+	assert_string_equal(c->client_assertion_audience, "api://AzureADTokenExchange");
+	assert_int_equal(c->client_assertion_type, CCAUTH_ASSERTION_JWT_BEARER);
+	c = ccauth_config_client(cfg, "sts");
+	assert_int_equal(c->grant, CCAUTH_GRANT_TOKEN_EXCHANGE);
+	assert_int_equal(c->auth_method, CCAUTH_AUTH_NONE);
+	assert_int_equal(c->subject_token_type, CCAUTH_SUBJECT_ID_TOKEN);
+	assert_string_equal(c->requested_token_type, "urn:ietf:params:oauth:token-type:jwt");
+	c = ccauth_config_client(cfg, "legacy");
+	assert_int_equal(c->assertion_audience, CCAUTH_ASSERTION_AUD_TOKEN_ENDPOINT);
+	ccauth_config_free(cfg);
+}
+
 static void test_default_path(void **state)
 {
 	const char *p;
@@ -859,14 +954,14 @@ static void test_dropins(void **state)
 	size_t bl;
 
 	(void)state;
-	conf = write_file("main.conf", "[issuer one]\nissuer = https://as.example/1\n", 0644);
+	conf = write_file("main.conf", "[issuer one]\nissuer = https://as.example/1\naudience = x\n", 0644);
 	dir = tmp_path("conf.d");
 	assert_int_equal(mkdir(dir, 0755), 0);
 	b = write_file("conf.d/20-b.conf",
 	               "[client b]\ntoken_endpoint = https://as.example/token\nclient_id = b\n"
 	               "client_secret_file = b.secret\n",
 	               0644);
-	a = write_file("conf.d/10-a.conf", "[issuer two]\nissuer = https://as.example/2\n", 0644);
+	a = write_file("conf.d/10-a.conf", "[issuer two]\nissuer = https://as.example/2\naudience = x\n", 0644);
 	hidden = write_file("conf.d/.hidden.conf", "garbage\n", 0644);
 	other = write_file("conf.d/README", "garbage\n", 0644);
 	bl = strlen(b);
@@ -892,7 +987,7 @@ static void test_dropins(void **state)
 	assert_string_equal(err.msg + bl, ":2: [client] needs client_id");
 	/* a section of another file, a second [global], a key with no section of its own file */
 	free(b);
-	b = write_file("conf.d/20-b.conf", "[issuer one]\nissuer = https://as.example/3\n", 0644);
+	b = write_file("conf.d/20-b.conf", "[issuer one]\nissuer = https://as.example/3\naudience = x\n", 0644);
 	assert_int_equal(load(conf, &err), CCAUTH_E_CONFIG);
 	assert_string_equal(err.msg + bl, ":1: duplicate section [issuer]");
 	free(b);
@@ -957,6 +1052,7 @@ int main(void)
 	    cmocka_unit_test(test_trust_anchors), cmocka_unit_test(test_default_path),
 	    cmocka_unit_test(test_dropins),
 	    cmocka_unit_test(test_profiles),      cmocka_unit_test(test_username_map),
+	    cmocka_unit_test(test_secretless),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -153,7 +153,118 @@ static void test_form(void **state)
 	ccauth_free_secret(form, len + 1);
 }
 
+/* Machines without stored secrets: federated assertions (RFC 7523 §2.2, jwt-spiffe) and the
+ * RFC 8693 token exchange, parameter by parameter. */
+static void test_form_secretless(void **state)
+{
+	static const char bearer[] = "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer";
+	static const char spiffe[] = "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-spiffe";
+	struct ccauth_client_conf c = client_conf(CCAUTH_AUTH_CLIENT_ASSERTION);
+	struct ccauth_error err = {0};
+	char *form = NULL, want[1024];
+	size_t len = 0;
+
+	(void)state;
+	c.scope = c.audience = c.resource = NULL;
+	assert_int_equal(ccauth_token_form(&c, NULL, 0, "a.b.c", &form, &len, NULL), CCAUTH_OK);
+	snprintf(want, sizeof(want),
+	         "grant_type=client_credentials&client_id=svc%%3A1&client_assertion_type=%s"
+	         "&client_assertion=a.b.c",
+	         bearer);
+	assert_string_equal(form, want);
+	ccauth_free_secret(form, len + 1);
+	/* client_id only when configured; the SPIFFE type */
+	c.client_id = NULL;
+	c.client_assertion_type = CCAUTH_ASSERTION_JWT_SPIFFE;
+	assert_int_equal(ccauth_token_form(&c, NULL, 0, "a.b.c", &form, &len, NULL), CCAUTH_OK);
+	snprintf(want, sizeof(want), "grant_type=client_credentials&client_assertion_type=%s&client_assertion=a.b.c",
+	         spiffe);
+	assert_string_equal(form, want);
+	ccauth_free_secret(form, len + 1);
+	/* a federated method without its assertion never makes a request body */
+	assert_int_equal(ccauth_token_form(&c, NULL, 0, NULL, &form, &len, &err), CCAUTH_E_INTERNAL);
+	assert_null(form);
+
+	/* RFC 8693 without client authentication (the Google STS form) */
+	c = client_conf(CCAUTH_AUTH_NONE);
+	c.client_id = NULL;
+	c.grant = CCAUTH_GRANT_TOKEN_EXCHANGE;
+	c.audience = "//iam.example/pools/p";
+	c.resource = NULL;
+	c.scope = "s";
+	assert_int_equal(ccauth_token_form_ex(&c, NULL, 0, NULL, "x.y.z", &form, &len, NULL), CCAUTH_OK);
+	assert_string_equal(form,
+	                    "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+	                    "&subject_token=x.y.z&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt"
+	                    "&requested_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
+	                    "&scope=s&audience=%2F%2Fiam.example%2Fpools%2Fp");
+	ccauth_free_secret(form, len + 1);
+	c.subject_token_type = CCAUTH_SUBJECT_ID_TOKEN;
+	c.requested_token_type = "urn:ietf:params:oauth:token-type:jwt";
+	c.scope = c.audience = NULL;
+	assert_int_equal(ccauth_token_form_ex(&c, NULL, 0, NULL, "x.y.z", &form, &len, NULL), CCAUTH_OK);
+	assert_string_equal(
+	    form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+	          "&subject_token=x.y.z&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aid_token"
+	          "&requested_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt");
+	ccauth_free_secret(form, len + 1);
+	assert_int_equal(ccauth_token_form_ex(&c, NULL, 0, NULL, NULL, &form, &len, &err), CCAUTH_E_INTERNAL);
+	/* auth_method none is never a client_credentials request */
+	c.grant = CCAUTH_GRANT_CLIENT_CREDENTIALS;
+	assert_int_equal(ccauth_token_form_ex(&c, NULL, 0, NULL, NULL, &form, &len, &err), CCAUTH_E_CONFIG);
+	assert_null(form);
+	/* an exchange with client_secret_post: the exchange first, then the client's credentials */
+	c = client_conf(CCAUTH_AUTH_CLIENT_SECRET_POST);
+	c.grant = CCAUTH_GRANT_TOKEN_EXCHANGE;
+	c.scope = c.audience = c.resource = NULL;
+	c.subject_token_type = CCAUTH_SUBJECT_ACCESS_TOKEN;
+	assert_int_equal(ccauth_token_form_ex(&c, "pw", 2, NULL, "opaque", &form, &len, NULL), CCAUTH_OK);
+	assert_string_equal(form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+	                          "&subject_token=opaque"
+	                          "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
+	                          "&requested_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token"
+	                          "&client_id=svc%3A1&client_secret=pw");
+	ccauth_free_secret(form, len + 1);
+}
+
 /* ---- responses ---- */
+
+/* RFC 8693 §2.2.1: issued_token_type is required and must be what was asked for. */
+static void test_parse_response_issued_type(void **state)
+{
+	static const char at[] = "urn:ietf:params:oauth:token-type:access_token";
+	static const struct {
+		const char *body;
+		enum ccauth_status st;
+	} cases[] = {
+	    {"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":60,"
+	     "\"issued_token_type\":\"urn:ietf:params:oauth:token-type:access_token\"}",
+	     CCAUTH_OK},
+	    {"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":60}", CCAUTH_E_UNAVAILABLE},
+	    {"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":60,"
+	     "\"issued_token_type\":\"urn:ietf:params:oauth:token-type:id_token\"}",
+	     CCAUTH_E_UNAVAILABLE},
+	    {"{\"access_token\":\"t\",\"token_type\":\"Bearer\",\"expires_in\":60,\"issued_token_type\":7}",
+	     CCAUTH_E_UNAVAILABLE},
+	};
+	struct ccauth_token *tok = NULL;
+	struct ccauth_error err = {0};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(ccauth_token_parse_response_typed(cases[i].body, strlen(cases[i].body), 100, 0.8, 0,
+		                                                   at, NULL, &tok, &err),
+		                 cases[i].st);
+		ccauth_token_free(tok);
+		tok = NULL;
+	}
+	assert_non_null(strstr(err.msg, "issued_token_type"));
+	/* the client-credentials grant does not look at it */
+	assert_int_equal(
+	    ccauth_token_parse_response(cases[1].body, strlen(cases[1].body), 100, 0.8, 0, NULL, &tok, &err),
+	    CCAUTH_OK);
+	ccauth_token_free(tok);
+}
 
 struct logcap {
 	int n;
@@ -472,6 +583,31 @@ static void test_cache_key_credential(void **state)
 	free(kb);
 	id_of(&c, ic);
 	assert_memory_not_equal(ia, ic, 32);
+	/* a federated assertion: its source is in the key, its content is not (the file need not
+	 * even exist to compute the key); two sources never share a key */
+	c = client_conf(CCAUTH_AUTH_CLIENT_ASSERTION);
+	c.client_assertion_file = "/nonexistent/t1";
+	kb = ccauth_token_cache_key("https://as/token", &c, &lb);
+	assert_non_null(strstr(kb, "client_assertion_file=15:/nonexistent/t1\n"));
+	assert_int_equal(ccauth_token_credential_id(&c, ic, &err), CCAUTH_OK);
+	{
+		struct ccauth_client_conf d = c;
+		unsigned char id2[32];
+		size_t l2 = 0;
+		char *k2;
+
+		d.client_assertion_file = "/nonexistent/t2";
+		k2 = ccauth_token_cache_key("https://as/token", &d, &l2);
+		assert_string_not_equal(kb, k2);
+		free(k2);
+		assert_int_equal(ccauth_token_credential_id(&d, id2, &err), CCAUTH_OK);
+		d.grant = CCAUTH_GRANT_TOKEN_EXCHANGE;
+		d.subject_token_file = "/s";
+		k2 = ccauth_token_cache_key("https://as/token", &d, &l2);
+		assert_non_null(strstr(k2, "subject_token_file=2:/s\n"));
+		free(k2);
+	}
+	free(kb);
 	/* a loose or missing secret gives no id (and so no cached token) */
 	assert_int_equal(chmod(pb, 0644), 0);
 	assert_int_equal(ccauth_token_credential_id(&b, ib, &err), CCAUTH_E_CONFIG);
@@ -613,6 +749,45 @@ static void check_assertion(const char *kind, int alg)
 	ccauth_jwks_unref(set);
 	free(a);
 	free(a2);
+	EVP_PKEY_free(key);
+}
+
+/* RFC 10070: aud = the issuer identifier, a single string, typ client-authentication+jwt;
+ * assertion_audience = token_endpoint keeps the RFC 7523 form. */
+static void test_assertion_rfc10070(void **state)
+{
+	struct ccauth_client_conf c = client_conf(CCAUTH_AUTH_PRIVATE_KEY_JWT);
+	EVP_PKEY *key = tu_genkey("P-256");
+	struct ccauth_error err = {0};
+	struct ccauth_jws jws;
+	const struct ccauth_json *aud;
+	char *a = NULL;
+
+	(void)state;
+	c.signing_alg = CCAUTH_ALG_ES256;
+	c.issuer = "https://as.example/realms/r";
+	assert_int_equal(ccauth_token_assertion(&c, "https://as.example/realms/r/token", key, 1700000000, &a, &err),
+	                 CCAUTH_OK);
+	memset(&jws, 0, sizeof(jws));
+	assert_int_equal(ccauth_jws_parse(a, strlen(a), &jws, &err), CCAUTH_OK);
+	assert_string_equal(jws.typ, "client-authentication+jwt");
+	aud = ccauth_json_get(jws.payload, "aud");
+	assert_non_null(aud);
+	assert_int_equal(aud->type, CCAUTH_JSON_STRING);
+	assert_string_equal(aud->str, "https://as.example/realms/r");
+	ccauth_jws_clear(&jws);
+	free(a);
+
+	c.assertion_audience = CCAUTH_ASSERTION_AUD_TOKEN_ENDPOINT;
+	assert_int_equal(ccauth_token_assertion(&c, "https://as.example/realms/r/token", key, 1700000000, &a, &err),
+	                 CCAUTH_OK);
+	memset(&jws, 0, sizeof(jws));
+	assert_int_equal(ccauth_jws_parse(a, strlen(a), &jws, &err), CCAUTH_OK);
+	assert_string_equal(jws.typ, "JWT");
+	aud = ccauth_json_get(jws.payload, "aud");
+	assert_string_equal(aud->str, "https://as.example/realms/r/token");
+	ccauth_jws_clear(&jws);
+	free(a);
 	EVP_PKEY_free(key);
 }
 
@@ -758,6 +933,8 @@ int main(void)
 	    cmocka_unit_test(test_form_append),
 	    cmocka_unit_test(test_basic_auth),
 	    cmocka_unit_test(test_form),
+	    cmocka_unit_test(test_form_secretless),
+	    cmocka_unit_test(test_parse_response_issued_type),
 	    cmocka_unit_test(test_parse_response_ok),
 	    cmocka_unit_test(test_parse_response_bad),
 	    cmocka_unit_test(test_parse_response_nomem),
@@ -767,6 +944,7 @@ int main(void)
 	    cmocka_unit_test(test_refresh_timing),
 	    cmocka_unit_test(test_assertion),
 	    cmocka_unit_test(test_assertion_wrong_key),
+	    cmocka_unit_test(test_assertion_rfc10070),
 	    cmocka_unit_test(test_secret_file),
 	    cmocka_unit_test(test_explicit_secret),
 	};
