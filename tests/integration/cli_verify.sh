@@ -274,10 +274,12 @@ cat "$tmp/ccauth.conf" - >"$tmp/broken.conf" <<EOF
 [issuer broken]
 issuer = https://broken.example
 jwks_file = $tmp/broken.json
+audience = ldap://x
 
 [issuer loose]
 issuer = https://loose.example
 jwks_file = $tmp/loose.json
+audience = ldap://x
 EOF
 run -c "$tmp/broken.conf" verify "$good"
 expect_rc 0 "broken jwks_file of another issuer: the token of main is accepted"
