@@ -128,8 +128,21 @@ login() {
 		-o PreferredAuthentications="$1" -o NumberOfPasswordPrompts=1 -o BatchMode=no \
 		"$U@127.0.0.1" id -un 2>"$D/ssh.err" </dev/null)
 	rc=$?
+	settle "$_from"
+}
+# settle FROM: sshd's lines since line FROM into last.log, once sshd has logged the end of the
+# session (on a loaded machine its log lags the client by more than a fixed pause); at most 10 s
+settle() {
+	_n=0
+	while [ $_n -lt 100 ]; do
+		tail -n +"$(($1 + 1))" "$D/sshd.log" >"$D/last.log"
+		grep -qE 'Disconnected from|Connection closed by|Received disconnect|Failed |Accepted ' "$D/last.log" &&
+			break
+		sleep 0.1
+		_n=$((_n + 1))
+	done
 	sleep 0.2
-	tail -n +"$((_from + 1))" "$D/sshd.log" >"$D/last.log"
+	tail -n +"$(($1 + 1))" "$D/sshd.log" >"$D/last.log"
 }
 logged() { grep -q -- "$1" "$D/last.log"; }
 got_bytes() { sed -n 's/.*password of \([0-9]*\) bytes.*/\1/p' "$D/last.log" | head -1; }
@@ -202,8 +215,7 @@ sl() {
 	_from=$(wc -l <"$D/sshd.log")
 	out=$(printf %s "$2" | timeout 30 "$sshl" "$ssh_port" "$U" "$1" 2>"$D/ssh.err")
 	rc=$?
-	sleep 0.2
-	tail -n +"$((_from + 1))" "$D/sshd.log" >"$D/last.log"
+	settle "$_from"
 }
 if [ -x "$sshl" ]; then
 	sl password "$good"
