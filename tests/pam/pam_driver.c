@@ -645,7 +645,8 @@ static void availability_cases(void)
 	twarm = tdown;
 	expect_auth("AS down, warm keys", "warm", USER, twarm, PAM_SUCCESS);
 
-	/* a cache directory owned by someone else, AS down */
+	/* uid-0 squatted by someone else in an old-layout (01777) cache_dir, AS down: root moves it aside
+	 * and uses its own (cold) directory, so the decision is still "unavailable", never a success */
 	if (geteuid() == 0) {
 		char cdir[PATH_MAX], udir[PATH_MAX + 16];
 		FMT(cdir, "%s/cache", dir);
@@ -660,9 +661,14 @@ static void availability_cases(void)
 		conf("owner.conf", buf, 0600);
 		FMT(buf, "auth required MOD config=%s\n", path_of("owner.conf"));
 		service("owner", buf);
-		expect_auth("wrong-owner cache, AS down", "owner", USER, tdown, PAM_AUTHINFO_UNAVAIL);
+		expect_auth("squatted uid-0, AS down", "owner", USER, tdown, PAM_AUTHINFO_UNAVAIL);
+		{
+			struct stat sb;
+			result(stat(udir, &sb) == 0 && sb.st_uid == 0 && (sb.st_mode & 07777) == 0700,
+			       "  the squatted uid-0 was replaced by root's own (0700)");
+		}
 	} else {
-		skip("wrong-owner cache, AS down", "needs root to chown");
+		skip("squatted uid-0, AS down", "needs root to chown");
 	}
 	free(tdown);
 }
