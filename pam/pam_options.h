@@ -31,4 +31,8 @@ struct ccauth_pam_options {
 int ccauth_pam_options_parse(pam_handle_t *pamh, int argc, const char **argv, struct ccauth_pam_options *o);
 void ccauth_pam_options_free(struct ccauth_pam_options *o);
 
+/* The conf= file's lines from memory (read_conf reads the file with its checks, then calls this):
+ * options are set in o, problems logged and flagged in o->bad / o->nomem.  For the fuzz target. */
+void ccauth_pam_options_parse_conf(pam_handle_t *pamh, struct ccauth_pam_options *o, const char *buf, size_t len);
+
 #endif
