@@ -19,6 +19,8 @@
 
 #define CONF_LINE_MAX      1024
 #define NAME_MAX_LEN       64
+#define IDENTITY_CHARS     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-"
+#define USER_NAME_MAX      256
 #define NAME_SHOWN         16 /* characters of an unknown option's name that are logged */
 #define SECRET_MIN_LEN     16
 #define SECRET_MIN_ENTROPY 3.0 /* bits per byte; English-like option names stay below with few classes */
@@ -64,6 +66,42 @@ static int replace(struct ccauth_pam_options *o, char **dst, const char *value)
 	}
 	free(*dst);
 	*dst = s;
+	return 0;
+}
+
+/* "a,b,c" into l (replacing it); "" is the empty list.  Names as a mapped identity may be:
+ * [A-Za-z0-9._@-]{1,256}.  -1 on a bad name (l emptied) or no memory (o->nomem). */
+static int user_list(struct ccauth_pam_options *o, const char *v, struct ccauth_strlist *l)
+{
+	size_t cap = 0;
+
+	ccauth_strlist_clear(l);
+	while (*v != '\0') {
+		size_t n = strcspn(v, ",");
+
+		if (n == 0 || n > USER_NAME_MAX || strspn(v, IDENTITY_CHARS) < n) {
+			ccauth_strlist_clear(l);
+			return -1;
+		}
+		if (l->n == cap) {
+			char **nv = realloc(l->v, (cap = cap ? cap * 2 : 4) * sizeof(*nv));
+			if (nv == NULL) {
+				o->nomem = 1;
+				return -1;
+			}
+			l->v = nv;
+		}
+		if ((l->v[l->n] = strndup(v, n)) == NULL) {
+			o->nomem = 1;
+			return -1;
+		}
+		l->n++;
+		v += n;
+		if (*v == ',' && *++v == '\0') {
+			ccauth_strlist_clear(l);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -166,6 +204,27 @@ static void set_option(pam_handle_t *pamh, struct ccauth_pam_options *o, const c
 			pam_syslog(pamh, LOG_ERR, "%s: option prompt: too long or not printable; ignored", where);
 		else
 			replace(o, &o->prompt, v);
+	} else if ((KEY("deny_users") || KEY("allow_users")) && v != NULL) {
+		int deny = KEY("deny_users");
+		struct ccauth_strlist *l = deny ? &o->deny_users : &o->allow_users;
+
+		if (user_list(o, v, l) != 0)
+			bad(pamh, o, where, deny ? "deny_users" : "allow_users",
+			    "must be user names separated by commas");
+		else if (deny)
+			o->deny_users_set = 1;
+		else
+			o->allow_users_set = 1;
+	} else if (KEY("min_uid") && v != NULL) {
+		char *end;
+		long n;
+
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || n < 0 || n > 0x7fffffffL)
+			bad(pamh, o, where, "min_uid", "must be a number from 0 to 2147483647");
+		else
+			o->min_uid = n;
 	} else if (KEY("use_first_pass") && v == NULL) {
 		o->use_first_pass = 1;
 	} else if (KEY("try_first_pass") && v == NULL) {
@@ -280,6 +339,7 @@ int ccauth_pam_options_parse(pam_handle_t *pamh, int argc, const char **argv, st
 	int rc;
 
 	memset(o, 0, sizeof(*o));
+	o->min_uid = -1;
 	for (int i = 0; i < argc; i++)
 		if (strncmp(argv[i], "conf=", 5) == 0)
 			conf = argv[i] + 5;
@@ -308,5 +368,7 @@ void ccauth_pam_options_free(struct ccauth_pam_options *o)
 	for (size_t i = 0; i < o->nissuers; i++)
 		free(o->issuers[i]);
 	free(o->prompt);
+	ccauth_strlist_clear(&o->deny_users);
+	ccauth_strlist_clear(&o->allow_users);
 	memset(o, 0, sizeof(*o));
 }
