@@ -1,7 +1,6 @@
 /* libFuzzer harness for disk-cache entries: the file envelope of common/cache.c, then its data as
- * the two documents the cache holds that are parsed from it here (a JWKS and issuer metadata).
- * Token entries are decoded in the token code and fuzzed with it. */
-#include "config.h"
+ * each kind of document the cache holds: a JWKS, issuer metadata and a token entry. */
+#include "autoconf.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +10,7 @@
 #include "cache.h"
 #include "discovery.h"
 #include "jwks.h"
+#include "token_cache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *buf = (const char *)data, *d = NULL;
 	struct ccauth_metadata *m = NULL;
 	struct ccauth_jwks *set = NULL;
+	struct ccauth_token *tok;
 	struct ccauth_error err;
 	int64_t exp = -1, stale = -1;
 	size_t dlen = 0;
@@ -32,5 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ccauth_jwks_unref(set);
 	if (ccauth_metadata_parse("https://issuer.test", d, dlen, &m, &err) == CCAUTH_OK)
 		ccauth_metadata_free(m);
+	if ((tok = ccauth_token_disk_decode(d, dlen)) != NULL) {
+		/* only a consistent, printable token comes back */
+		if (tok->access_token == NULL || strlen(tok->access_token) != tok->len || tok->expires <= tok->issued ||
+		    tok->refresh < tok->issued || tok->refresh > tok->expires)
+			abort();
+		ccauth_token_free(tok);
+	}
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* libFuzzer harness for the response-header reader of common/http.c: every line of the input is
  * handed over as libcurl hands over a header (Date, Cache-Control, status lines), and the whole
  * input is also read as a Content-Type value. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stddef.h>
 #include <stdint.h>

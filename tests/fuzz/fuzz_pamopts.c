@@ -2,7 +2,7 @@
  * Input: the options file, optionally followed by "\0\0" and NUL-separated arguments.  pam_syslog
  * is replaced here (pam/pam_options.c is linked in without libpam): every line the module would
  * log must be one printable line, so a hostile argument cannot forge a second syslog entry. */
-#include "config.h"
+#include "autoconf.h"
 
 #include <stdarg.h>
 #include <stddef.h>
