@@ -1,10 +1,12 @@
 /* The per-user disk cache (design.md "Disk cache"): JWKS, metadata and tokens shared by all
  * processes of one user.
  *
- * Layout: cache_dir/uid-N/ (0700, owned by uid N) holding one file per key, named by the hex
- * SHA-256 of the key string, plus KEY.lock files for single flight.  cache_dir itself is created
- * 01777 when missing (like /tmp, so that every user can make its own uid-N); an existing cache_dir
- * must be a real directory owned by root or the effective uid, and sticky if others can write it.
+ * Layout (the decision and its reasons are at the top of cache.c): cache_dir is owned by root and
+ * writable by nobody else (0711; root creates it when missing); cache_dir/uid-N/ (0700, owned by
+ * uid N) is created only by the owner of cache_dir, so by root for itself or by an administrator
+ * for a service account.  Other users fall back to ~/.cache/ccauth (from the password database),
+ * else memory only.  Each holds one file per key, named by the hex SHA-256 of the key string,
+ * plus KEY.lock files for single flight.
  * Files are opened O_NOFOLLOW and checked with fstat: a regular file owned by the effective uid,
  * no group/other bits.  Anything else (a symlink, another owner, a loose mode, a torn file) is
  * refused, logged, and removed - safe because the directory is ours and 0700.  Writes go to an
@@ -17,6 +19,7 @@
 #define CCAUTH_CACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "error.h"
@@ -38,8 +41,9 @@ struct ccauth_cache_lock {
 	int fd; /* -1 when not held */
 };
 
-/* Open (creating when missing) cache_dir/uid-<euid>.  cache_dir NULL or "" gives *out = NULL and
- * CCAUTH_OK (memory only).  log (may be NULL) must outlive the cache; refusals are logged there. */
+/* Open cache_dir/uid-<euid> (creating it, and cache_dir, only when we own cache_dir or are root),
+ * else ~/.cache/ccauth.  cache_dir NULL or "" gives *out = NULL and CCAUTH_OK (memory only); no
+ * usable location gives CCAUTH_E_CONFIG naming both reasons (the caller runs from memory).  log (may be NULL) must outlive the cache; refusals are logged there. */
 enum ccauth_status ccauth_cache_open(const char *cache_dir, const struct ccauth_log *log, struct ccauth_cache **out,
                                      struct ccauth_error *err);
 void ccauth_cache_close(struct ccauth_cache *c);
@@ -65,6 +69,12 @@ enum ccauth_status ccauth_cache_remove(struct ccauth_cache *c, const char *key, 
                                        struct ccauth_error *err);
 
 void ccauth_cache_entry_free(struct ccauth_cache_entry *e);
+
+/* The file format: "CCAUTH-CACHE 1 EXPIRES STALE LEN\n" then LEN bytes of data (decimal numbers,
+ * STALE >= EXPIRES).  0 and the fields (data points into buf) for a whole, well-formed file;
+ * -1 otherwise.  Exposed for the fuzz target. */
+int ccauth_cache_entry_parse(const char *buf, size_t len, int64_t *expires, int64_t *stale, const char **data,
+                             size_t *datalen);
 
 /* Exclusive lock for key, across threads and processes (flock on KEY.lock; each call opens its
  * own descriptor).  Waits up to wait_ms; CCAUTH_E_UNAVAILABLE when still busy.  A NULL cache

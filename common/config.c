@@ -5,6 +5,10 @@
  *   connect_timeout     seconds, 1..300, default min(timeout, 3); may not exceed timeout
  *   introspection_cache seconds, 0..3600, default 60: the longest a positive introspection result
  *                       is cached (never beyond the token's exp)
+ *   deny_users, allow_users, min_uid
+ *                       identity safety where a token becomes a local account (account.h): in
+ *                       [global] because the rule is about this host's accounts, not about one
+ *                       issuer; PAM module arguments of the same names override them
  * Syntax notes: '#' starts a comment at the start of a line or after a space or tab (so a '#'
  * inside a value such as a URL is kept); a trailing '\r' is dropped; file paths must be absolute;
  * an empty value ("token_endpoint =") leaves an optional string unset.
@@ -96,6 +100,9 @@ static const struct key global_keys[] = {
     {"jwks_max_stale", V_INT, G(jwks_max_stale), 0, MAX_STALE_LIMIT},
     {"introspection_cache", V_INT, G(introspection_cache), 0, 3600},
     {"proxy", V_PROXY, G(proxy), 0, 0},
+    {"deny_users", V_LIST, G(deny_users), 0, 0},
+    {"allow_users", V_LIST, G(allow_users), 0, 0},
+    {"min_uid", V_INT, G(min_uid), 0, INT_MAX},
     {NULL, V_INT, 0, 0, 0},
 };
 
@@ -359,6 +366,7 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 	case V_LIST:
 	case V_LIST1: {
 		struct ccauth_strlist *l = (struct ccauth_strlist *)(void *)field;
+		ccauth_strlist_clear(l); /* a default (deny_users) is replaced, not extended */
 		if (ccauth_strlist_split(v, l) != 0)
 			return pnomem(p);
 		if (k->type == V_LIST1 && l->n == 0)
@@ -889,6 +897,9 @@ static enum ccauth_status parser_start(struct parser *p, const char *path, struc
 	p->cfg->jwks_min_refresh = 60;
 	p->cfg->jwks_max_stale = 86400;
 	p->cfg->introspection_cache = 60;
+	p->cfg->min_uid = -1; /* UID_MIN of /etc/login.defs, read where it is used (account.c) */
+	if (ccauth_strlist_split("root", &p->cfg->deny_users) != 0)
+		return ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", path);
 	return CCAUTH_OK;
 }
 
@@ -1155,6 +1166,8 @@ void ccauth_config_free(struct ccauth_config *cfg)
 	free(cfg->ca_path);
 	free(cfg->cache_dir);
 	free(cfg->proxy);
+	ccauth_strlist_clear(&cfg->deny_users);
+	ccauth_strlist_clear(&cfg->allow_users);
 	free(cfg);
 }
 

@@ -116,6 +116,11 @@ struct ccauth_config {
 	int introspection_cache; /* seconds, max positive introspection cache life, default 60 */
 	char *proxy;          /* NULL: no proxy; "env": environment; else a URL */
 
+	/* [global] identity safety where a token becomes a local account (account.h) */
+	struct ccauth_strlist deny_users;  /* default: root */
+	struct ccauth_strlist allow_users; /* default: none */
+	int min_uid;                       /* -1 (default): UID_MIN of /etc/login.defs, else 1000 */
+
 	struct ccauth_client_conf *clients;
 	size_t nclients;
 	struct ccauth_issuer_conf *issuers;

@@ -393,6 +393,9 @@ enum ccauth_status ccauth_discovery_get(struct ccauth_discovery *d, const char *
 		}
 		free(body);
 		*out = m;
+		/* the first URL may have failed (a 404 before the OIDC form answered): success carries
+		 * no error text, or a caller would log it on its success line */
+		ccauth_error_clear(err);
 		return CCAUTH_OK;
 	}
 	free(body);
@@ -405,6 +408,7 @@ enum ccauth_status ccauth_discovery_get(struct ccauth_discovery *d, const char *
 			           err != NULL ? err->msg : "fetch failed", issuer);
 			m->from = CCAUTH_META_STALE;
 			*out = m;
+			ccauth_error_clear(err); /* logged above */
 			return CCAUTH_OK;
 		}
 	}

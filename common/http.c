@@ -29,7 +29,7 @@
 #include "util.h"
 
 #define POOL_MAX        4
-#define HEADER_LINE_MAX 1024
+#define HEADER_LINE_MAX 1024 /* longer header lines are not ones we read */
 
 struct ccauth_http {
 	pthread_mutex_t lock;
@@ -315,37 +315,42 @@ static void parse_cache_control(const char *v, struct ccauth_http_response *r)
 	}
 }
 
-static size_t on_header(char *p, size_t size, size_t n, void *ud)
+void ccauth_http_parse_header(const char *p, size_t len, struct ccauth_http_response *r)
 {
-	struct xfer *x = ud;
-	size_t k = size * n, len = k;
 	char line[HEADER_LINE_MAX];
 	char *v;
 
 	while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'))
 		len--;
 	if (len >= sizeof(line) || memchr(p, '\0', len) != NULL)
-		return k; /* not a header we read */
+		return; /* not a header we read */
 	memcpy(line, p, len);
 	line[len] = '\0';
 	if (strncmp(line, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the previous one's headers */
-		x->resp->date = 0;
-		x->resp->max_age = -1;
-		return k;
+		r->date = 0;
+		r->max_age = -1;
+		return;
 	}
 	v = strchr(line, ':');
 	if (v == NULL)
-		return k;
+		return;
 	*v++ = '\0';
 	v += strspn(v, " \t");
 	if (strcasecmp(line, "Date") == 0) {
 		time_t t = curl_getdate(v, NULL);
-		x->resp->date = t > 0 ? t : 0;
+		r->date = t > 0 ? t : 0;
 	} else if (strcasecmp(line, "Cache-Control") == 0) {
-		parse_cache_control(v, x->resp);
+		parse_cache_control(v, r);
 	}
-	return k;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct xfer *x = ud;
+
+	ccauth_http_parse_header(p, size * n, x->resp);
+	return size * n;
 }
 
 static curl_socket_t open_cloexec(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)

@@ -89,6 +89,11 @@ enum ccauth_status ccauth_http_post_form(struct ccauth_http *h, const char *url,
 /* Wipe and free the body; NULL-safe; leaves resp zeroed. */
 void ccauth_http_response_free(struct ccauth_http_response *resp);
 
+/* One response header line as libcurl hands it over (CRLF included or not, not NUL-terminated):
+ * Date and Cache-Control fill r->date and r->max_age; a status line resets them; anything else,
+ * or a line of 1024 bytes or more, is ignored.  Exposed for the fuzz target. */
+void ccauth_http_parse_header(const char *p, size_t len, struct ccauth_http_response *r);
+
 /* 1 when ct is application/json or application/<x>+json, parameters allowed, case-insensitive. */
 int ccauth_http_is_json_type(const char *ct);
 

@@ -135,7 +135,7 @@ static char *disk_encode(const struct ccauth_token *tok, size_t *len)
 	return b.p; /* the caller wipes len + 1 bytes: the slack was never written (calloc) */
 }
 
-static struct ccauth_token *disk_decode(const char *data, size_t len)
+struct ccauth_token *ccauth_token_disk_decode(const char *data, size_t len)
 {
 	struct ccauth_json_doc *doc = NULL;
 	const struct ccauth_json *root;
@@ -184,7 +184,7 @@ struct ccauth_token *ccauth_token_disk_load(struct ccauth_cache *cache, const st
 
 	if (cache == NULL || ccauth_cache_get(cache, key, keylen, &e, &found, NULL) != CCAUTH_OK || !found)
 		return NULL;
-	tok = disk_decode(e.data, e.len);
+	tok = ccauth_token_disk_decode(e.data, e.len);
 	if (tok == NULL)
 		ccauth_log(log, LOG_WARNING, "token cache: an entry in %s is malformed, ignored",
 		           ccauth_cache_dir(cache));

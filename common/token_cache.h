@@ -25,6 +25,10 @@ enum ccauth_status ccauth_token_cache_full_key(const char *endpoint, const struc
 /* The token cached on disk under key, or NULL (none, cache NULL, or a malformed entry: logged). */
 struct ccauth_token *ccauth_token_disk_load(struct ccauth_cache *cache, const struct ccauth_log *log, const char *key,
                                             size_t keylen);
+/* The data of a disk entry (JSON: v, issued, refresh, expires, access_token, scope) as a token, or
+ * NULL when anything is missing, of the wrong type or inconsistent.  Exposed for the fuzz target. */
+struct ccauth_token *ccauth_token_disk_decode(const char *data, size_t len);
+
 /* Store tok under key until its refresh time (best effort: a failure is logged). */
 void ccauth_token_disk_store(struct ccauth_cache *cache, const struct ccauth_log *log, const char *key, size_t keylen,
                              const struct ccauth_token *tok);

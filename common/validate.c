@@ -1013,10 +1013,13 @@ enum ccauth_status ccauth_validate_scanned(struct ccauth_validator *v, const cha
 		if (st == CCAUTH_OK && cacheable)
 			ccauth_vcache_put(v->cache, md, *out);
 	}
-	if (st == CCAUTH_OK)
+	if (st == CCAUTH_OK) {
+		/* a step that failed before a retry succeeded (an unknown kid, then the refetched keys)
+		 * left its text in err: an accepted token carries none */
+		ccauth_error_clear(err);
 		ccauth_log(&v->log, LOG_DEBUG, "token %s: accepted as %s ([issuer %s])", fpr, (*out)->user,
 		           (*out)->issuer_name);
-	else
+	} else
 		ccauth_log(&v->log, LOG_DEBUG, "token %s: rejected: %s", fpr, ccauth_status_reason(st));
 	return st;
 }

@@ -12,6 +12,7 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "account.h"
 #include "config.h"
 #include "pam_internal.h"
 #include "token.h"
@@ -138,6 +139,19 @@ static enum ccauth_status check_issuers(const struct ccauth_config *cfg, const s
 	if (cfg->nissuers == 0)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s has no [issuer] section", cfg->path);
 	return CCAUTH_OK;
+}
+
+/* Identity safety (account.h): the module arguments override the [global] keys. */
+static enum ccauth_status account_ok(const struct ccauth_config *cfg, const struct ccauth_pam_options *o,
+                                     const char *user, struct ccauth_error *err)
+{
+	struct ccauth_account_policy p = {
+	    .deny_users = o->deny_users_set ? &o->deny_users : &cfg->deny_users,
+	    .allow_users = o->allow_users_set ? &o->allow_users : &cfg->allow_users,
+	    .min_uid = o->min_uid >= 0 ? o->min_uid : cfg->min_uid,
+	};
+
+	return ccauth_account_check(&p, user, err);
 }
 
 static char *join(const struct ccauth_strlist *l)
@@ -281,6 +295,10 @@ int ccauth_pam_authenticate(pam_handle_t *pamh, const struct ccauth_pam_options 
 		goto decide;
 	if ((st = check_issuers(cfg, o, &err)) != CCAUTH_OK)
 		goto decide;
+	/* a PAM user that no token may become is refused before anything goes to the network (in
+	 * mode=secret, before the AS sees the password) */
+	if (user != NULL && (st = account_ok(cfg, o, user, &err)) != CCAUTH_OK)
+		goto decide;
 	{
 		struct ccauth_validator_opts vo = {
 		    .issuers = o->nissuers > 0 ? (const char *const *)o->issuers : NULL,
@@ -312,6 +330,10 @@ int ccauth_pam_authenticate(pam_handle_t *pamh, const struct ccauth_pam_options 
 	d.client_id = id->client_id;
 
 	if (user == NULL) {
+		if ((st = account_ok(cfg, o, id->user, &err)) != CCAUTH_OK) {
+			d.user = id->user;
+			goto decide;
+		}
 		if (pam_set_item(pamh, PAM_USER, id->user) != PAM_SUCCESS) {
 			st = ccauth_error_set(&err, CCAUTH_E_NOMEM, "cannot set PAM_USER");
 			goto decide;

@@ -93,8 +93,8 @@ check "/etc/ccauth and /etc/ccauth/conf.d: root-owned 0755 directories, no file"
 	[ "$(stat -c '%U:%G %a' /etc/ccauth /etc/ccauth/conf.d | tr '\n' ' ')/$(find /etc/ccauth -type f)" = \
 		"root:root 755 root:root 755 /" ]
 if command -v systemd-tmpfiles >/dev/null 2>&1; then
-	check "systemd-tmpfiles made /var/cache/ccauth root:root 1777" \
-		[ "$(stat -c '%U:%G %a' /var/cache/ccauth 2>/dev/null)" = "root:root 1777" ]
+	check "systemd-tmpfiles made /var/cache/ccauth root:root 711" \
+		[ "$(stat -c '%U:%G %a' /var/cache/ccauth 2>/dev/null)" = "root:root 711" ]
 else
 	skip "systemd-tmpfiles not installed: /var/cache/ccauth is not made at install"
 fi

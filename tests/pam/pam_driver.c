@@ -645,7 +645,8 @@ static void availability_cases(void)
 	twarm = tdown;
 	expect_auth("AS down, warm keys", "warm", USER, twarm, PAM_SUCCESS);
 
-	/* a cache directory owned by someone else, AS down */
+	/* uid-0 squatted by someone else in an old-layout (01777) cache_dir, AS down: root moves it aside
+	 * and uses its own (cold) directory, so the decision is still "unavailable", never a success */
 	if (geteuid() == 0) {
 		char cdir[PATH_MAX], udir[PATH_MAX + 16];
 		FMT(cdir, "%s/cache", dir);
@@ -660,11 +661,70 @@ static void availability_cases(void)
 		conf("owner.conf", buf, 0600);
 		FMT(buf, "auth required MOD config=%s\n", path_of("owner.conf"));
 		service("owner", buf);
-		expect_auth("wrong-owner cache, AS down", "owner", USER, tdown, PAM_AUTHINFO_UNAVAIL);
+		expect_auth("squatted uid-0, AS down", "owner", USER, tdown, PAM_AUTHINFO_UNAVAIL);
+		{
+			struct stat sb;
+			result(stat(udir, &sb) == 0 && sb.st_uid == 0 && (sb.st_mode & 07777) == 0700,
+			       "  the squatted uid-0 was replaced by root's own (0700)");
+		}
 	} else {
-		skip("wrong-owner cache, AS down", "needs root to chown");
+		skip("squatted uid-0, AS down", "needs root to chown");
 	}
 	free(tdown);
+}
+
+/* Identity safety (issue #12 item 7, RFC 9700 section 4.15): a token whose identity is root or a
+ * system account is refused with reason identity, unless allow_users names it. */
+static void identity_cases(void)
+{
+	char buf[4096], svc[2 * PATH_MAX];
+	static const struct {
+		const char *name, *who, *pam_user, *conf_extra, *args;
+		int want;
+	} cases[] = {
+	    {"token for root, PAM user root", "root", "root", "", "", PAM_USER_UNKNOWN},
+	    {"token for root, no PAM user", "root", NULL, "", "", PAM_USER_UNKNOWN},
+	    {"token for daemon (uid 1 < UID_MIN)", "daemon", "daemon", "", "", PAM_USER_UNKNOWN},
+	    {"token for daemon, no PAM user", "daemon", NULL, "", "", PAM_USER_UNKNOWN},
+	    {"token for daemon, allow_users = daemon", "daemon", "daemon", "allow_users = daemon\n", "", PAM_SUCCESS},
+	    {"token for root, allow_users=root argument", "root", "root", "", "allow_users=root", PAM_SUCCESS},
+	    {"token for root, deny_users= and min_uid=0 arguments", "root", NULL, "", "deny_users= min_uid=0",
+	     PAM_SUCCESS},
+	    {"token for daemon, min_uid = 0 in the config", "daemon", "daemon", "min_uid = 0\n", "", PAM_SUCCESS},
+	    {"token for svc-a, deny_users = svc-a", USER, USER, "deny_users = svc-a\n", "", PAM_USER_UNKNOWN},
+	    {"  ... deny_users=other argument overrides", USER, USER, "deny_users = svc-a\n", "deny_users=other",
+	     PAM_SUCCESS},
+	    {"token for svc-a (no such account), defaults", USER, USER, "", "", PAM_SUCCESS},
+	    {"allow_users= with a bad name", USER, USER, "", "allow_users=a/b", PAM_SERVICE_ERR},
+	    {"min_uid=-1", USER, USER, "", "min_uid=-1", PAM_SERVICE_ERR},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = token(ISS, AUD, cases[i].who, 600);
+		struct tx x = {.service = "ident", .user = cases[i].pam_user, .pw = t};
+
+		FMT(buf,
+		    "[global]\ncache_dir =\nclock_skew = 0\n%s[issuer test]\nissuer = " ISS "\njwks_file = %s\n"
+		    "audience = " AUD "\n",
+		    cases[i].conf_extra, path_of("jwks.json"));
+		conf("ident.conf", buf, 0600);
+		FMT(svc, "auth required MOD config=%s %s\n", path_of("ident.conf"), cases[i].args);
+		service("ident", svc);
+		run(&x);
+		result(x.auth_rc == cases[i].want, "identity: %s: auth %s (want %s), PAM_USER=%s", cases[i].name,
+		       code(x.auth_rc), code(cases[i].want), x.pam_user);
+		free(t);
+	}
+	/* mode=secret as root: refused before anything is sent (the AS at port 1 would give UNAVAIL) */
+	FMT(buf,
+	    "[global]\ncache_dir =\ntimeout = 2\n[issuer down]\nissuer = https://127.0.0.1:1\n"
+	    "jwks_file = %s\naudience = urn:test:rs256\n",
+	    path_of("jwks.json"));
+	conf("ident-sec.conf", buf, 0600);
+	FMT(svc, "auth required MOD config=%s mode=secret\n", path_of("ident-sec.conf"));
+	service("ident-sec", svc);
+	expect_auth("identity: mode=secret as root, refused before the AS is asked", "ident-sec", "root", "secret",
+	            PAM_USER_UNKNOWN);
 }
 
 static void config_cases(void)
@@ -901,6 +961,7 @@ int main(int argc, char **argv)
 		token_cases();
 		fork_cases();
 		availability_cases();
+		identity_cases();
 		config_cases();
 		secret_cases();
 		warm_disk_cases();

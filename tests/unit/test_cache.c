@@ -32,6 +32,9 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(f->root));
 	snprintf(f->dir, sizeof(f->dir), "%s/c", f->root);
 	snprintf(f->user, sizeof(f->user), "%s/uid-%lu", f->dir, (unsigned long)geteuid());
+	/* our own cache_dir: we are its owner, so we create uid-N in it (as root does in the system
+	 * one); without it a non-root run would fall back to ~/.cache/ccauth */
+	assert_int_equal(mkdir(f->dir, 0755), 0);
 	assert_int_equal(ccauth_cache_open(f->dir, NULL, &f->c, &err), CCAUTH_OK);
 	assert_non_null(f->c);
 	*state = f;
@@ -78,7 +81,7 @@ static void test_dir_modes(void **state)
 	struct stat st;
 
 	assert_int_equal(stat(f->dir, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 01777);
+	assert_int_equal(st.st_mode & 07777, 0755);
 	assert_int_equal(stat(f->user, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	assert_int_equal(st.st_uid, geteuid());
@@ -274,11 +277,27 @@ static void test_size_cap(void **state)
 	free(big);
 }
 
+/* The path of the one entry of dir whose name starts with prefix, or "" */
+static void find_prefixed(const char *dir, const char *prefix, char *out, size_t size)
+{
+	char cmd[320];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep '^%s' | head -1", dir, prefix);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	out[0] = '\0';
+	if (fgets(out, (int)size, p) != NULL)
+		out[strcspn(out, "\n")] = '\0';
+	pclose(p);
+}
+
 static void test_user_dir_checks(void **state)
 {
 	struct fx *f = *state;
 	struct ccauth_cache *c2 = NULL;
 	struct ccauth_error err;
+	char aside[128];
 	struct stat st;
 
 	/* a loose mode on our own directory is tightened */
@@ -288,18 +307,48 @@ static void test_user_dir_checks(void **state)
 	assert_int_equal(stat(f->user, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	if (geteuid() == 0) {
-		/* another user's directory is refused */
+		/* uid-N owned by someone else (squatted while cache_dir was open to all): the owner of
+		 * cache_dir moves it aside and makes its own */
 		assert_int_equal(chown(f->user, 1, 1), 0);
-		assert_int_equal(ccauth_cache_open(f->dir, NULL, &c2, &err), CCAUTH_E_CONFIG);
-		assert_null(c2);
-		assert_non_null(strstr(err.msg, "not owned"));
-		assert_int_equal(chown(f->user, 0, 0), 0);
+		assert_int_equal(ccauth_cache_open(f->dir, NULL, &c2, &err), CCAUTH_OK);
+		assert_non_null(c2);
+		ccauth_cache_close(c2);
+		assert_int_equal(stat(f->user, &st), 0);
+		assert_int_equal(st.st_uid, 0);
+		assert_int_equal(st.st_mode & 07777, 0700);
+		find_prefixed(f->dir, ".refused-uid-", aside, sizeof(aside));
+		assert_true(aside[0] != '\0');
 	}
-	/* a world-writable cache_dir without the sticky bit is refused */
+	/* a cache_dir writable by others (the old 01777 layout) is tightened by its owner to 0711 */
 	assert_int_equal(chmod(f->dir, 0777), 0);
-	assert_int_equal(ccauth_cache_open(f->dir, NULL, &c2, &err), CCAUTH_E_CONFIG);
-	assert_null(c2);
+	assert_int_equal(ccauth_cache_open(f->dir, NULL, &c2, &err), CCAUTH_OK);
+	ccauth_cache_close(c2);
+	assert_int_equal(stat(f->dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0711);
 	assert_int_equal(chmod(f->dir, 01777), 0);
+	assert_int_equal(ccauth_cache_open(f->dir, NULL, &c2, &err), CCAUTH_OK);
+	ccauth_cache_close(c2);
+	assert_int_equal(stat(f->dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0711);
+}
+
+/* Root creates a missing cache_dir 0711 (the tmpfiles line in README says the same). */
+static void test_missing_dir_created_by_root(void **state)
+{
+	struct fx *f = *state;
+	struct ccauth_cache *c2 = NULL;
+	struct ccauth_error err;
+	char dir2[128];
+	struct stat st;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(dir2, sizeof(dir2), "%s/new", f->root);
+	assert_int_equal(ccauth_cache_open(dir2, NULL, &c2, &err), CCAUTH_OK);
+	ccauth_cache_close(c2);
+	assert_int_equal(stat(dir2, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0711);
+	assert_int_equal(st.st_uid, 0);
 }
 
 static void test_user_dir_symlink_refused(void **state)
@@ -307,16 +356,60 @@ static void test_user_dir_symlink_refused(void **state)
 	struct fx *f = *state;
 	struct ccauth_cache *c2 = NULL;
 	struct ccauth_error err;
-	char dir2[128], other[160], link[192];
+	char dir2[128], other[160], link[192], aside[128];
+	struct stat st;
 
+	/* a symlink squatting uid-N in a cache_dir we own: moved aside, never followed */
 	snprintf(dir2, sizeof(dir2), "%s/c2", f->root);
 	snprintf(other, sizeof(other), "%s/elsewhere", f->root);
 	snprintf(link, sizeof(link), "%s/uid-%lu", dir2, (unsigned long)geteuid());
-	assert_int_equal(mkdir(dir2, 01777), 0);
+	assert_int_equal(mkdir(dir2, 0755), 0);
 	assert_int_equal(mkdir(other, 0700), 0);
 	assert_int_equal(symlink(other, link), 0);
-	assert_int_equal(ccauth_cache_open(dir2, NULL, &c2, &err), CCAUTH_E_CONFIG);
-	assert_null(c2);
+	assert_int_equal(ccauth_cache_open(dir2, NULL, &c2, &err), CCAUTH_OK);
+	assert_non_null(c2);
+	assert_int_equal(ccauth_cache_put(c2, "k", 1, "v", 1, 1, 1, &err), CCAUTH_OK);
+	ccauth_cache_close(c2);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(count_entries(other), 0);
+	find_prefixed(dir2, ".refused-uid-", aside, sizeof(aside));
+	assert_true(aside[0] != '\0');
+}
+
+/* The file envelope (the fuzz target's contract). */
+static void test_entry_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		int ok;
+	} cases[] = {
+	    {"CCAUTH-CACHE 1 10 20 3\nabc", 1},
+	    {"CCAUTH-CACHE 1 10 20 0\n", 1},
+	    {"CCAUTH-CACHE 1 10 20 4\nabc", 0},
+	    {"CCAUTH-CACHE 1 10 20 2\nabc", 0},
+	    {"CCAUTH-CACHE 1 20 10 3\nabc", 0},
+	    {"CCAUTH-CACHE 2 10 20 3\nabc", 0},
+	    {"CCAUTH-CACHE 1 -1 20 3\nabc", 0},
+	    {"CCAUTH-CACHE 1 10 20 3 abc", 0},
+	    {"CCAUTH-CACHE 1 99999999999999999999 99999999999999999999 0\n", 0},
+	    {"CCAUTH-CACHE 1 ", 0},
+	    {"", 0},
+	};
+	int64_t exp, stale;
+	const char *d;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = ccauth_cache_entry_parse(cases[i].in, strlen(cases[i].in), &exp, &stale, &d, &n);
+		assert_int_equal(rc == 0, cases[i].ok);
+	}
+	assert_int_equal(ccauth_cache_entry_parse("CCAUTH-CACHE 1 10 20 3\nabc", 26, &exp, &stale, &d, &n), 0);
+	assert_int_equal(exp, 10);
+	assert_int_equal(stale, 20);
+	assert_int_equal(n, 3);
+	assert_memory_equal(d, "abc", 3);
 }
 
 static void test_null_cache(void **state)
@@ -385,6 +478,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_size_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_user_dir_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_user_dir_symlink_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_dir_created_by_root, setup, teardown),
+	    cmocka_unit_test(test_entry_parse),
 	    cmocka_unit_test(test_null_cache),
 	    cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 	};
