@@ -584,14 +584,15 @@ static enum ccauth_status request(struct ccauth_http *h, const char *url, const 
 	} else if (resp->status >= 300 && resp->status < 400) {
 		st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: redirect refused (HTTP %ld)", resp->host,
 		                      resp->status);
-	} else if (resp->status != 200 &&
-	           !(form != NULL && (resp->status == 400 || resp->status == 401 || resp->status == 403))) {
+	} else if (form != NULL && ccauth_http_is_refusal(resp->status)) {
+		/* a refusal whatever the body: an empty 401 or a 403 text/html page is as definite as an
+		 * OAuth error object, and must never read as "the AS is down" */
+		st = ccauth_error_set(err, CCAUTH_E_DENIED, "%s: HTTP %ld", resp->host, resp->status);
+	} else if (resp->status != 200) {
 		st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: HTTP %ld", resp->host, resp->status);
 	} else if (!ccauth_http_is_json_type(resp->content_type)) {
 		st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: HTTP %ld with a content type that is not JSON",
 		                      resp->host, resp->status);
-	} else if (resp->status != 200) {
-		st = ccauth_error_set(err, CCAUTH_E_DENIED, "%s: HTTP %ld", resp->host, resp->status);
 	} else {
 		st = CCAUTH_OK;
 	}
@@ -619,6 +620,11 @@ done:
 	wipe_slist(hdrs);
 	ccauth_sbuf_wipe(&x.body);
 	return st;
+}
+
+int ccauth_http_is_refusal(long status)
+{
+	return status == 400 || status == 401 || status == 403;
 }
 
 enum ccauth_status ccauth_http_get(struct ccauth_http *h, const char *url, struct ccauth_http_response *resp,

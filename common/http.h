@@ -79,12 +79,18 @@ enum ccauth_status ccauth_http_get_certinfo(struct ccauth_http *h, const char *u
                                             time_t *cert_expiry, struct ccauth_error *err);
 
 /* POST an application/x-www-form-urlencoded body (form, formlen).  CCAUTH_OK as for GET.  A
- * 400, 401 or 403 answer with a JSON content type returns CCAUTH_E_DENIED with resp filled, so
- * the caller can read the OAuth "error" member; every other failure is CCAUTH_E_UNAVAILABLE.
+ * 400, 401 or 403 answer returns CCAUTH_E_DENIED with resp filled whatever its content type or
+ * body (empty included), so the caller can read an OAuth "error" member when there is one; every
+ * other failure (transport, 3xx, other 4xx, 5xx, a 200 that is not JSON) is CCAUTH_E_UNAVAILABLE.
  * The caller owns and wipes form and cred->authorization; http.c wipes its own copies. */
 enum ccauth_status ccauth_http_post_form(struct ccauth_http *h, const char *url, const char *form, size_t formlen,
                                          const struct ccauth_http_cred *cred, struct ccauth_http_response *resp,
                                          struct ccauth_error *err);
+
+/* 1 for the statuses that refuse a POSTed request (400, 401, 403: RFC 6749 §5.2, RFC 7662 §2.3):
+ * the AS judged the request, and the same request will be refused again.  429 and 5xx are
+ * temporary; other 4xx (404, 405, ...) say the URL is wrong, not that the credentials are. */
+int ccauth_http_is_refusal(long status);
 
 /* Wipe and free the body; NULL-safe; leaves resp zeroed. */
 void ccauth_http_response_free(struct ccauth_http_response *resp);

@@ -378,15 +378,17 @@ static enum ccauth_status ask(struct ccauth_introspector *in, const struct ccaut
 		/* ... and our secrets as the AS decoded them */
 		if (dec != NULL)
 			navoid = decoded_secrets(&auth, avoid, 3, navoid, dec, declen);
-		/* our credentials were refused: not the token's fault */
-		if (dec != NULL && resp->body != NULL &&
-		    ccauth_token_parse_error_avoiding(resp->status, resp->body, resp->len, avoid, navoid, &derr) ==
-		        CCAUTH_E_DENIED)
-			st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "introspection at %s as [client %s]: %s",
+		/* The AS refused the request (RFC 7662 §2.3: 401 for our credentials, some answer 400
+		 * or 403): a definite "no", reason denied, never "unavailable" -- a stack with
+		 * [authinfo_unavail=ignore] would otherwise let the next module decide. */
+		if (dec == NULL)
+			st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+		else if ((st = ccauth_token_parse_error_avoiding(resp->status, resp->body, resp->len, avoid, navoid,
+		                                                 &derr)) == CCAUTH_E_DENIED)
+			st = ccauth_error_set(err, CCAUTH_E_DENIED, "introspection at %s as [client %s]: %s",
 			                      resp->host, client->name, derr.msg);
 		else
-			st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "introspection at %s: HTTP %ld", resp->host,
-			                      resp->status);
+			st = ccauth_error_set(err, st, "%s", derr.msg);
 		if (dec != NULL)
 			ccauth_free_secret(dec, declen + 1);
 	}

@@ -152,18 +152,7 @@ static enum ccauth_status fetch(struct ccauth_tokens *t, const struct ccauth_cli
 		goto out;
 
 	st = ccauth_http_post_form(t->http, endpoint, form, formlen, &cred, &resp, err);
-	if (st == CCAUTH_OK) {
-		st = ccauth_token_parse_response_typed(
-		    resp.body, resp.len, now, client->refresh_at, random_u32(),
-		    client->grant == CCAUTH_GRANT_TOKEN_EXCHANGE ? ccauth_token_requested_type(client) : NULL, t->log,
-		    out, err);
-		if (st == CCAUTH_OK) {
-			ccauth_fingerprint((*out)->access_token, (*out)->len, fpr);
-			ccauth_log(t->log, LOG_DEBUG, "token: client %s: new token %s from %s, lifetime %lld s",
-			           client->name != NULL ? client->name : client->client_id, fpr, resp.host,
-			           (long long)((*out)->expires - (*out)->issued));
-		}
-	} else if (st == CCAUTH_E_DENIED && resp.body != NULL) {
+	if (st == CCAUTH_OK || st == CCAUTH_E_DENIED) {
 		/* never repeat what we sent, in any of the forms it travelled in */
 		struct ccauth_sbuf enc = {0};
 		struct ccauth_avoid avoid[5] = {{0}};
@@ -183,12 +172,17 @@ static enum ccauth_status fetch(struct ccauth_tokens *t, const struct ccauth_cli
 		if (enc.failed)
 			st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
 		else
-			st = ccauth_token_parse_error_avoiding(resp.status, resp.body, resp.len, avoid, 5, err);
+			st = ccauth_token_parse_answer(
+			    &resp, now, client->refresh_at, random_u32(),
+			    client->grant == CCAUTH_GRANT_TOKEN_EXCHANGE ? ccauth_token_requested_type(client) : NULL,
+			    t->log, avoid, 5, out, err);
 		ccauth_sbuf_wipe(&enc);
-		if (st != CCAUTH_E_DENIED && st != CCAUTH_E_NOMEM)
-			st = CCAUTH_E_UNAVAILABLE;
-	} else if (st == CCAUTH_E_DENIED) {
-		st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "AS answered HTTP %ld without a body", resp.status);
+		if (st == CCAUTH_OK) {
+			ccauth_fingerprint((*out)->access_token, (*out)->len, fpr);
+			ccauth_log(t->log, LOG_DEBUG, "token: client %s: new token %s from %s, lifetime %lld s",
+			           client->name != NULL ? client->name : client->client_id, fpr, resp.host,
+			           (long long)((*out)->expires - (*out)->issued));
+		}
 	}
 out:
 	ccauth_http_response_free(&resp);

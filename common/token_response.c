@@ -198,17 +198,24 @@ enum ccauth_status ccauth_token_parse_error_avoiding(long status, const char *bo
 	size_t codelen = 0, desclen = 0;
 	int has_code = 0, has_desc = 0;
 	char c[ERRCODE_MAX + 4], d[CCAUTH_TOKEN_DESC_MAX + 4];
+	enum ccauth_status st;
 
-	if (body == NULL ||
-	    ccauth_json_parse(body, len, CCAUTH_HTTP_MAX_BODY, CCAUTH_JSON_MAX_DEPTH, &doc, NULL) != CCAUTH_OK)
-		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "AS answered HTTP %ld without a JSON error", status);
+	/* The status decides, the body only explains: an empty 401, a 403 text/html page or a 400
+	 * with a JSON body that names no error are refusals like an OAuth error object (RFC 6749
+	 * §5.2 puts every error response on 400 or 401), so they are never "unavailable". */
+	st = body != NULL ? ccauth_json_parse(body, len, CCAUTH_HTTP_MAX_BODY, CCAUTH_JSON_MAX_DEPTH, &doc, NULL)
+	                  : CCAUTH_E_MALFORMED;
+	if (st == CCAUTH_E_NOMEM)
+		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
+	if (st != CCAUTH_OK)
+		return ccauth_error_set(err, CCAUTH_E_DENIED, "AS refused with HTTP %ld (no JSON error in the answer)",
+		                        status);
 	root = ccauth_json_root(doc);
 	if (root->type != CCAUTH_JSON_OBJECT ||
 	    ccauth_json_get_string(root, "error", &code, &codelen, &has_code) != CCAUTH_OK || !has_code ||
 	    codelen == 0) {
 		ccauth_json_free(doc);
-		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "AS answered HTTP %ld without an OAuth error code",
-		                        status);
+		return ccauth_error_set(err, CCAUTH_E_DENIED, "AS refused with HTTP %ld (no OAuth error code)", status);
 	}
 	if (ccauth_json_get_string(root, "error_description", &desc, &desclen, &has_desc) != CCAUTH_OK)
 		has_desc = 0;
@@ -226,4 +233,24 @@ enum ccauth_status ccauth_token_parse_error_avoiding(long status, const char *bo
 	}
 	ccauth_json_free(doc);
 	return CCAUTH_E_DENIED;
+}
+
+enum ccauth_status ccauth_token_parse_answer(const struct ccauth_http_response *resp, int64_t now, double refresh_at,
+                                             uint32_t rnd, const char *issued_type, const struct ccauth_log *log,
+                                             const struct ccauth_avoid *avoid, size_t navoid, struct ccauth_token **out,
+                                             struct ccauth_error *err)
+{
+	*out = NULL;
+	if (ccauth_http_is_refusal(resp->status))
+		return ccauth_token_parse_error_avoiding(resp->status, resp->body, resp->len, avoid, navoid, err);
+	/* 429 and 5xx are temporary; 3xx and the other 4xx name a wrong URL, not wrong credentials */
+	if (resp->status != 200)
+		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: HTTP %ld", resp->host, resp->status);
+	if (!ccauth_http_is_json_type(resp->content_type))
+		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: HTTP 200 with a content type that is not JSON",
+		                        resp->host);
+	if (resp->body == NULL)
+		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: HTTP 200 without a body", resp->host);
+	return ccauth_token_parse_response_typed(resp->body, resp->len, now, refresh_at, rnd, issued_type, log, out,
+	                                         err);
 }

@@ -54,10 +54,11 @@ enum ccauth_status ccauth_token_parse_response_typed(const char *body, size_t le
                                                      const struct ccauth_log *log, struct ccauth_token **out,
                                                      struct ccauth_error *err);
 
-/* Turn a 400/401/403 JSON answer into CCAUTH_E_DENIED "AS refused: ERROR (DESCRIPTION)", with the
+/* Turn a 400/401/403 answer into CCAUTH_E_DENIED "AS refused: ERROR (DESCRIPTION)", with the
  * description reduced to printable ASCII and CCAUTH_TOKEN_DESC_MAX characters, and dropped when it
- * contains avoid (what we sent: the secret or the assertion; may be NULL).  No "error" member:
- * CCAUTH_E_UNAVAILABLE. */
+ * contains avoid (what we sent: the secret or the assertion; may be NULL).  A body that is not
+ * JSON, empty or NULL, or names no "error": still CCAUTH_E_DENIED ("AS refused with HTTP N ...");
+ * only CCAUTH_E_NOMEM otherwise. */
 enum ccauth_status ccauth_token_parse_error(long status, const char *body, size_t len, const char *avoid,
                                             size_t avoidlen, struct ccauth_error *err);
 
@@ -71,5 +72,17 @@ struct ccauth_avoid {
 enum ccauth_status ccauth_token_parse_error_avoiding(long status, const char *body, size_t len,
                                                      const struct ccauth_avoid *avoid, size_t navoid,
                                                      struct ccauth_error *err);
+
+struct ccauth_http_response;
+
+/* The whole answer of a token endpoint (status, content type, body: resp as ccauth_http_post_form
+ * filled it).  400, 401, 403: CCAUTH_E_DENIED whatever the body (see parse_error_avoiding);
+ * 200 with a JSON content type: ccauth_token_parse_response_typed (issued_type as there);
+ * anything else (3xx, other 4xx,
+ * 429, 5xx, a 200 that is not JSON or not a token response): CCAUTH_E_UNAVAILABLE. */
+enum ccauth_status ccauth_token_parse_answer(const struct ccauth_http_response *resp, int64_t now, double refresh_at,
+                                             uint32_t rnd, const char *issued_type, const struct ccauth_log *log,
+                                             const struct ccauth_avoid *avoid, size_t navoid, struct ccauth_token **out,
+                                             struct ccauth_error *err);
 
 #endif

@@ -66,7 +66,8 @@ static int exit_code(enum ccauth_status st)
 {
 	if (st == CCAUTH_OK)
 		return 0;
-	if (ccauth_status_is_rejection(st))
+	/* denied: the AS refused our introspection credentials; a definite no, not an outage */
+	if (ccauth_status_is_rejection(st) || st == CCAUTH_E_DENIED)
 		return EXIT_REJECTED;
 	if (st == CCAUTH_E_CONFIG)
 		return EXIT_USAGE;

@@ -179,7 +179,7 @@ for c in rs-a-post rs-a-jwt rs-a-tls; do
 done
 { printf '%s\n' "$CLIENTS"; issuer_a rs-a-wrong; } | conf "$W/wrong.conf"
 verify "$W/wrong.conf" "$TO"
-expect "introspection client refused by the AS: exit 3, not a rejection" 3 "*unavailable*invalid_client*"
+expect "introspection client refused by the AS: exit 1, denied (a refusal, never unavailable)" 1 "ccauth: denied: *invalid_client*"
 case $errout in *XYZZY*) not_ok "no secret in the message" ;; *) ok "no secret in the message" ;; esac
 verify "$W/main.conf" "opaque-token-nobody-issued-0123456789abcdef"
 expect "unknown opaque token: inactive everywhere" 1 "ccauth: rejected: inactive: *"
@@ -351,7 +351,7 @@ introspection_endpoint = $FI/echo-token-401
 introspection_client = rs-a
 EOF
 verify "$W/echo.conf" "$TO"
-expect "introspection error quoting the token: exit 3" 3 "*unavailable*invalid_client*"
+expect "introspection error quoting the token: exit 1 (denied)" 1 "*denied*invalid_client*"
 case $errout in *"$TO"*) not_ok "the quoted token is withheld" ;; *) ok "the quoted token is withheld" ;; esac
 # the same AS quoting the token as it travelled: + / = are form-encoded (%2B %2F %3D) on the wire
 TP='opaque+token/with=padding=='
@@ -359,7 +359,7 @@ TPENC='opaque%2Btoken%2Fwith%3Dpadding%3D%3D'
 sed "s|echo-token-401\$|echo-token-401?as_sent=1|" "$W/echo.conf" >"$W/echo-sent.conf"
 chmod 600 "$W/echo-sent.conf"
 verify "$W/echo-sent.conf" "$TP"
-expect "introspection error quoting the form-encoded token: exit 3" 3 "*unavailable*invalid_client*withheld*"
+expect "introspection error quoting the form-encoded token: exit 1 (denied)" 1 "*denied*invalid_client*withheld*"
 case $errout in *"$TPENC"*) not_ok "the quoted form-encoded token is withheld" ;; *) ok "the quoted form-encoded token is withheld" ;; esac
 BASIC=$(printf 'service-a:secret-a' | openssl base64 -A)
 out=$("$CCAUTH" -c "$W/echo.conf" token echo 2>"$W/echo-token.err")
@@ -384,7 +384,7 @@ introspection_endpoint = $FI/echo-secret-401
 introspection_client = rs-plus
 EOF
 	verify "$W/echo-secret.conf" "$TO"
-	expect "introspection error quoting our decoded secret ($m): exit 3" 3 "*unavailable*invalid_client*withheld*"
+	expect "introspection error quoting our decoded secret ($m): exit 1 (denied)" 1 "*denied*invalid_client*withheld*"
 	case $errout in *'rs+sec/ret='*) not_ok "the quoted secret is withheld ($m)" ;; *) ok "the quoted secret is withheld ($m)" ;; esac
 done
 

@@ -5,6 +5,10 @@
  *                              PAM_TEST_AS_CA from tests/integration/pam_matrix.sh, else skipped)
  *   pam_driver --loop N        N authentications with a valid token, for valgrind
  *   pam_driver --mint DIR      write DIR/jwks.json, DIR/ccauth.conf and tokens (for the shell tests)
+ *   pam_driver --secret-at ISSUER TOKEN_ENDPOINT CA_FILE
+ *                              one mode=secret authentication (service-a / secret-a) whose grant
+ *                              goes to TOKEN_ENDPOINT; prints the PAM code name (tests/integration/
+ *                              as_status.sh: the status x body table)
  */
 #include "autoconf.h"
 
@@ -944,6 +948,26 @@ static int loop(long n)
 	return fails;
 }
 
+/* --secret-at: one mode=secret authentication against a given token endpoint. */
+static int secret_at(const char *iss, const char *endpoint, const char *ca)
+{
+	char buf[4096], svc[2 * PATH_MAX];
+	struct tx x = {.service = "sec-at", .user = "service-a", .pw = "secret-a"};
+
+	conf("at.secret", "secret-a\n", 0600);
+	FMT(buf,
+	    "[global]\nca_file = %s\ncache_dir =\ntimeout = 5\n[issuer f]\nissuer = %s\njwks_file = %s\n"
+	    "audience = " AUD "\n[client c]\nissuer = %s\nclient_id = service-a\ntoken_endpoint = %s\n"
+	    "client_secret_file = %s\n",
+	    ca, iss, path_of("jwks.json"), iss, endpoint, path_of("at.secret"));
+	conf("sec-at.conf", buf, 0600);
+	FMT(svc, "auth required MOD config=%s mode=secret\n", path_of("sec-at.conf"));
+	service("sec-at", svc);
+	run(&x);
+	printf("%s\n", code(x.auth_rc));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct stat st;
@@ -955,6 +979,13 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--loop") == 0)
 		alg = "ES256";
 	setup();
+	if (argc == 5 && strcmp(argv[1], "--secret-at") == 0) {
+		int rc = secret_at(argv[2], argv[3], argv[4]);
+		EVP_PKEY_free(key);
+		close(capfd);
+		cleanup();
+		return rc;
+	}
 	if (argc == 3 && strcmp(argv[1], "--loop") == 0) {
 		loop(strtol(argv[2], NULL, 10));
 	} else {

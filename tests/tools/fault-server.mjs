@@ -15,6 +15,8 @@
 //   GET  /big  /big-chunked         200 application/json, 10 MiB (with / without Content-Length)
 //   GET  /redirect                  302 to /ok
 //   POST /401                       401 {"error":"invalid_client"}
+//   POST /answer/STATUS/SHAPE       status STATUS with a body of SHAPE (see ANSWERS): the status x
+//                                   body table of token and introspection endpoints
 //   GET  /.well-known/oauth-authorization-server[/PATH], GET [/PATH]/.well-known/openid-configuration
 //        metadata: PATH "" (RFC 8414 and OIDC), "oidc-only" (OIDC form only), "mismatch" (issuer
 //        names another path), "http-jwks" (jwks_uri is http://), "no-jwks" (no jwks_uri),
@@ -73,6 +75,19 @@ function metadata(path) {
   if (path === 'no-jwks') delete doc.jwks_uri;
   return doc;
 }
+// Body shapes for /answer/STATUS/SHAPE: [content type, body]; null content type: no header.
+const ANSWERS = {
+  empty: [null, ''],
+  html: ['text/html; charset=utf-8', '<html><body><h1>403 Forbidden</h1></body></html>'],
+  text: ['text/plain', 'Unauthorized'],
+  'json-error': ['application/json', '{"error":"invalid_client","error_description":"no such client"}'],
+  'json-no-error': ['application/json', '{"message":"Unauthorized"}'],
+  'json-array': ['application/json', '["error"]'],
+  garbage: ['application/json', '{"error": \u0001 not json'],
+  token: ['application/json', '{"access_token":"fault-token-1","token_type":"Bearer","expires_in":3599}'],
+  'token-exp-string': ['application/json', '{"access_token":"fault-token-2","token_type":"Bearer","expires_in":"3599"}'],
+  inactive: ['application/json', '{"active":false}'],
+};
 const FAULT_MODES = new Set(['500', 'slow', 'garbage', 'wrong-type', 'big', 'big-chunked', 'redirect']);
 const META_PATHS = new Set(['', 'oidc-only', 'mismatch', 'http-jwks', 'no-jwks', 'skewed']);
 const skew = (path) => (path === 'skewed' ? { Date: new Date(Date.now() + 200000).toUTCString() } : {});
@@ -150,6 +165,15 @@ async function handler(req, res) {
     if (m && META_PATHS.has(m[1] || '')) return json(res, 200, metadata(m[1] || ''), { 'Cache-Control': 'max-age=120', ...skew(m[1]) });
   } else if (req.method === 'POST') {
     const body = await readBody(req);
+    const am = p.match(/^\/answer\/(\d{3})\/([a-z-]+)$/);
+    if (am && ANSWERS[am[2]]) {
+      const [ct, b] = ANSWERS[am[2]];
+      const h = { 'Content-Length': Buffer.byteLength(b) };
+      if (ct) h['Content-Type'] = ct;
+      if (am[1] === '429') h['Retry-After'] = '1';
+      res.writeHead(Number(am[1]), h);
+      return res.end(b);
+    }
     if (p === '/401') return json(res, 401, { error: 'invalid_client', error_description: 'client authentication failed' });
     // an AS that quotes the request in its error: the client must not repeat it in a message
     // (?as_sent=1: the token parameter as it travelled, still form-encoded)

@@ -17,11 +17,13 @@
 
 #include "b64url.h"
 #include "config.h"
+#include "http.h"
 #include "jwks.h"
 #include "jws.h"
 #include "sbuf.h"
 #include "testutil.h"
 #include "token.h"
+#include "token_response.h"
 #include "util.h"
 
 /* ---- form encoding ---- */
@@ -461,7 +463,7 @@ static void test_parse_error(void **state)
 	assert_int_equal(ccauth_token_parse_error(401, b, strlen(b), "hunter2", 7, &err), CCAUTH_E_DENIED);
 	assert_null(strstr(err.msg, "hunter2"));
 
-	/* not an OAuth error: the AS answered nonsense */
+	/* not an OAuth error body: still a refusal, the status decides (issue #12) */
 	static const char *const nonsense[] = {"",
 	                                       "{}",
 	                                       "[\"error\"]",
@@ -472,9 +474,66 @@ static void test_parse_error(void **state)
 	for (size_t i = 0; i < sizeof(nonsense) / sizeof(nonsense[0]); i++) {
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(ccauth_token_parse_error(400, nonsense[i], strlen(nonsense[i]), NULL, 0, &err),
-		                 CCAUTH_E_UNAVAILABLE);
+		                 CCAUTH_E_DENIED);
+		assert_int_equal(err.code, CCAUTH_E_DENIED);
+		assert_non_null(strstr(err.msg, "HTTP 400"));
 	}
-	assert_int_equal(ccauth_token_parse_error(401, NULL, 0, NULL, 0, &err), CCAUTH_E_UNAVAILABLE);
+	assert_int_equal(ccauth_token_parse_error(401, NULL, 0, NULL, 0, &err), CCAUTH_E_DENIED);
+}
+
+/* Every status x body shape a token endpoint may answer: 400/401/403 are refusals whatever the
+ * body; only 429, 5xx, other statuses and nonsense from a 200 are "unavailable". */
+static void test_parse_answer_table(void **state)
+{
+	static const struct {
+		const char *name, *ct, *body;
+	} shapes[] = {
+	    {"empty", "", ""},
+	    {"html", "text/html; charset=utf-8", "<html><body>Forbidden</body></html>"},
+	    {"text", "text/plain", "invalid client"},
+	    {"json-error", "application/json", "{\"error\":\"invalid_client\"}"},
+	    {"json-no-error", "application/json", "{\"message\":\"unauthorized\"}"},
+	    {"json-array", "application/json", "[1,2]"},
+	    {"json-garbage", "application/json", "{\"error\": \x01 nope"},
+	    {"token", "application/json", "{\"access_token\":\"at\",\"token_type\":\"Bearer\",\"expires_in\":60}"},
+	    {"token-wrong-ct", "text/plain", "{\"access_token\":\"at\",\"token_type\":\"Bearer\"}"},
+	};
+	static const long statuses[] = {200, 201, 204, 302, 400, 401, 403, 404, 405, 408, 429, 500, 502, 503};
+	struct ccauth_avoid avoid = {"hunter2", 7};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		for (size_t j = 0; j < sizeof(shapes) / sizeof(shapes[0]); j++) {
+			struct ccauth_http_response resp = {0};
+			struct ccauth_token *tok = NULL;
+			struct ccauth_error err = {0};
+			enum ccauth_status want, got;
+			long s = statuses[i];
+
+			resp.status = s;
+			resp.body = (char *)shapes[j].body;
+			resp.len = strlen(shapes[j].body);
+			snprintf(resp.content_type, sizeof(resp.content_type), "%s", shapes[j].ct);
+			snprintf(resp.host, sizeof(resp.host), "as.test");
+			if (s == 400 || s == 401 || s == 403)
+				want = CCAUTH_E_DENIED;
+			else if (s == 200 && strcmp(shapes[j].name, "token") == 0)
+				want = CCAUTH_OK;
+			else
+				want = CCAUTH_E_UNAVAILABLE;
+			got = ccauth_token_parse_answer(&resp, 1000, 0.8, 0, NULL, NULL, &avoid, 1, &tok, &err);
+			if (got != want)
+				fail_msg("HTTP %ld %s: %s, want %s (%s)", s, shapes[j].name, ccauth_status_reason(got),
+				         ccauth_status_reason(want), err.msg);
+			if (got == CCAUTH_OK) {
+				assert_non_null(tok);
+				ccauth_token_free(tok);
+			} else {
+				assert_null(tok);
+				assert_int_equal(err.code, want);
+			}
+		}
+	}
 }
 
 /* ---- cache keys and timing ---- */
@@ -939,6 +998,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_response_bad),
 	    cmocka_unit_test(test_parse_response_nomem),
 	    cmocka_unit_test(test_parse_error),
+	    cmocka_unit_test(test_parse_answer_table),
 	    cmocka_unit_test(test_cache_key),
 	    cmocka_unit_test(test_cache_key_credential),
 	    cmocka_unit_test(test_refresh_timing),
