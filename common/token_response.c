@@ -66,6 +66,36 @@ int64_t ccauth_token_refresh_time(int64_t issued, int64_t lifetime, double refre
 
 static void sanitize(const char *in, size_t len, char *out, size_t max);
 
+/* expires_in (RFC 6749 §5.1: the lifetime in seconds, a JSON number).  Some servers send it as a
+ * JSON string of digits ("3599"); in an AS answer -- never in a token's claims -- that form is
+ * taken too, with the same bounds: 1..10 ASCII digits, no sign, no space, value in [1, max]. */
+static enum ccauth_status expires_in(const struct ccauth_json *root, int64_t max, int64_t *out, int *present)
+{
+	const struct ccauth_json *v = ccauth_json_get(root, "expires_in");
+	int64_t n = 0;
+
+	*present = v != NULL;
+	if (v == NULL)
+		return CCAUTH_OK;
+	if (v->type == CCAUTH_JSON_STRING) {
+		if (v->len == 0 || v->len > 10)
+			return CCAUTH_E_MALFORMED;
+		for (size_t i = 0; i < v->len; i++) {
+			if (v->str[i] < '0' || v->str[i] > '9')
+				return CCAUTH_E_MALFORMED;
+			n = n * 10 + (v->str[i] - '0');
+		}
+	} else if (v->type == CCAUTH_JSON_NUMBER && v->is_int) {
+		n = v->i;
+	} else {
+		return CCAUTH_E_MALFORMED;
+	}
+	if (n < 1 || n > max)
+		return CCAUTH_E_MALFORMED;
+	*out = n;
+	return CCAUTH_OK;
+}
+
 enum ccauth_status ccauth_token_parse_response(const char *body, size_t len, int64_t now, double refresh_at,
                                                uint32_t rnd, const struct ccauth_log *log, struct ccauth_token **out,
                                                struct ccauth_error *err)
@@ -107,9 +137,8 @@ enum ccauth_status ccauth_token_parse_response_typed(const char *body, size_t le
 		ccauth_error_set(err, st, "token response: token_type missing or not a string");
 	} else if (ttlen != 6 || strncasecmp(tt, "Bearer", 6) != 0) {
 		ccauth_error_set(err, st, "token response: token_type is not Bearer");
-	} else if (ccauth_json_get_int(root, "expires_in", 1, CCAUTH_TOKEN_MAX_LIFETIME, &life, &has_exp) !=
-	           CCAUTH_OK) {
-		ccauth_error_set(err, st, "token response: expires_in not an integer in 1..%d",
+	} else if (expires_in(root, CCAUTH_TOKEN_MAX_LIFETIME, &life, &has_exp) != CCAUTH_OK) {
+		ccauth_error_set(err, st, "token response: expires_in not an integer (or a string of digits) in 1..%d",
 		                 CCAUTH_TOKEN_MAX_LIFETIME);
 	} else if (ccauth_json_get_string(root, "scope", &sc, &sclen, &has_sc) != CCAUTH_OK ||
 	           (has_sc && (sclen > CCAUTH_TOKEN_MAX || !ccauth_token_scope_chars_ok(sc, sclen)))) {

@@ -110,6 +110,8 @@ for b in empty html text garbage json-array; do
 	intro_row 200 $b 3 unavailable
 done
 token_row 200 token 0 ok
+# expires_in as a JSON string of digits: accepted in an AS answer
+token_row 200 token-exp-string 0 ok
 intro_row 200 inactive 1 inactive
 # an opaque token from the grant: PAM validates it (no introspection here: not a JWT)
 pam_row 200 token PAM_AUTH_ERR

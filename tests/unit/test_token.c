@@ -379,7 +379,7 @@ static void test_parse_response_bad(void **state)
 	    "{\"access_token\":\"a\"}",
 	    "{\"access_token\":\"a\",\"token_type\":\"DPoP\"}",
 	    "{\"access_token\":\"a\",\"token_type\":\"Bearerx\"}",
-	    "{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":\"3600\"}",
+	    "{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":\"36 00\"}",
 	    "{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":0}",
 	    "{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":-5}",
 	    "{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":31536001}",
@@ -479,6 +479,59 @@ static void test_parse_error(void **state)
 		assert_non_null(strstr(err.msg, "HTTP 400"));
 	}
 	assert_int_equal(ccauth_token_parse_error(401, NULL, 0, NULL, 0, &err), CCAUTH_E_DENIED);
+}
+
+/* expires_in as a JSON string of digits (issue #12): accepted in an AS answer, with the bounds of
+ * the integer form; anything else in a string is refused. */
+static void test_parse_response_expires_string(void **state)
+{
+	static const struct {
+		const char *v;
+		int64_t life; /* 0: refused */
+	} rows[] = {
+	    {"\"3599\"", 3599},
+	    {"\"1\"", 1},
+	    {"\"31536000\"", 31536000},
+	    {"\"0003600\"", 3600},
+	    {"\"0\"", 0},
+	    {"\"\"", 0},
+	    {"\" 60\"", 0},
+	    {"\"60 \"", 0},
+	    {"\"-5\"", 0},
+	    {"\"+5\"", 0},
+	    {"\"1e3\"", 0},
+	    {"\"60.0\"", 0},
+	    {"\"31536001\"", 0},
+	    {"\"99999999999\"", 0},
+	    {"\"0x10\"", 0},
+	    {"\"6\\u0030\"", 60},
+	    {"\"\\u0036\\u0030x\"", 0},
+	    {"true", 0},
+	    {"null", 0},
+	    {"[60]", 0},
+	};
+	char body[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ccauth_token *tok = NULL;
+		struct ccauth_error err = {0};
+		enum ccauth_status st;
+
+		snprintf(body, sizeof(body), "{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":%s}",
+		         rows[i].v);
+		st = ccauth_token_parse_response(body, strlen(body), 1000, 0.8, 0, NULL, &tok, &err);
+		if (rows[i].life == 0) {
+			if (st != CCAUTH_E_UNAVAILABLE || tok != NULL)
+				fail_msg("expires_in %s accepted", rows[i].v);
+			assert_non_null(strstr(err.msg, "expires_in"));
+		} else {
+			if (st != CCAUTH_OK)
+				fail_msg("expires_in %s refused: %s", rows[i].v, err.msg);
+			assert_int_equal(tok->expires - tok->issued, rows[i].life);
+			ccauth_token_free(tok);
+		}
+	}
 }
 
 /* Every status x body shape a token endpoint may answer: 400/401/403 are refusals whatever the
@@ -999,6 +1052,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_response_nomem),
 	    cmocka_unit_test(test_parse_error),
 	    cmocka_unit_test(test_parse_answer_table),
+	    cmocka_unit_test(test_parse_response_expires_string),
 	    cmocka_unit_test(test_cache_key),
 	    cmocka_unit_test(test_cache_key_credential),
 	    cmocka_unit_test(test_refresh_timing),
