@@ -5,9 +5,10 @@
  * - Fresh for Cache-Control max-age bounded to [CCAUTH_KEYS_TTL_MIN, CCAUTH_KEYS_TTL_MAX]
  *   (CCAUTH_KEYS_TTL_DEFAULT without max-age).  The disk entry is keyed by issuer and jwks_uri,
  *   so a process that finds it fresh makes no request at all (not even discovery).
- * - An unknown kid (force) refetches once, then not again for min_refresh seconds.  The cooldown
- *   is kept in memory and as a marker in the disk cache, so many short-lived processes (PAM,
- *   ccauth verify) hammered with unknown kids make one request per min_refresh together.
+ * - An unknown kid or a failed signature (force) refetches once, then not again for min_refresh
+ *   seconds.  The cooldown is kept in memory and as a marker in the disk cache, so many
+ *   short-lived processes (PAM, ccauth verify) hammered with unknown kids or forged signatures
+ *   make one request per min_refresh together.
  * - Single flight: one thread per source fetches while the others wait for its result; across
  *   processes the fetcher holds the cache flock for the source and, once it has it, reads the
  *   disk again (another process may have just refreshed).
@@ -52,7 +53,8 @@ enum ccauth_status ccauth_keys_new(const struct ccauth_keys_env *env, const char
                                    const char *jwks_uri, struct ccauth_keys **out, struct ccauth_error *err);
 void ccauth_keys_free(struct ccauth_keys *k); /* NULL-safe */
 
-/* A referenced key set (ccauth_jwks_unref) usable at now.  force: the caller met an unknown kid.
+/* A referenced key set (ccauth_jwks_unref) usable at now.  force: the caller met an unknown kid,
+ * or a signature that failed with a key of this set (new material under an old kid).
  * CCAUTH_E_UNAVAILABLE when no key set is usable. */
 enum ccauth_status ccauth_keys_get(struct ccauth_keys *k, int force, int64_t now, struct ccauth_jwks **out,
                                    struct ccauth_error *err);

@@ -776,6 +776,30 @@ static enum ccauth_status stop_unverified(struct ccauth_explainer *x, const char
 	return st;
 }
 
+/* Step 8 again after a signature failure on a remote key: the AS may have put new key material
+ * under the old kid (a restart, a botched rotation).  One forced refetch, under the same
+ * jwks_min_refresh limit as an unknown kid (keys.c: across threads and processes), then one more
+ * check if the set changed.  *keys is replaced by the new set; a forged token costs at most one
+ * refetch per jwks_min_refresh, and whatever happens it stays a "signature" rejection unless the
+ * new key verifies it. */
+static enum ccauth_status verify_rekeyed(struct ccauth_validator *v, struct issuer_rt *rt, const struct ccauth_jws *jws,
+                                         int64_t now, struct ccauth_jwks **keys, struct ccauth_error *err)
+{
+	struct ccauth_jwks *fresh = NULL;
+	const struct ccauth_jwk *key = NULL;
+	struct ccauth_error ferr = {0};
+	enum ccauth_status st = CCAUTH_E_SIGNATURE;
+
+	if (issuer_keys(v, rt, 1, now, &fresh, &ferr) != CCAUTH_OK || fresh == *keys ||
+	    pick_key(fresh, jws, &key, &ferr) != CCAUTH_OK) {
+		ccauth_jwks_unref(fresh);
+		return st; /* err still says why the signature failed */
+	}
+	ccauth_jwks_unref(*keys);
+	*keys = fresh;
+	return ccauth_jws_verify(jws, *keys, key, err);
+}
+
 static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *token, size_t len,
                                      const unsigned char md[32], int64_t now, const char *fpr, int *cacheable,
                                      struct ccauth_explainer *x, const struct ccauth_identity **out,
@@ -789,6 +813,7 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 	struct ccauth_claimset cs;
 	char user[CCAUTH_USER_MAX + 1], detail[CCAUTH_USER_MAX + 64];
 	enum ccauth_status st;
+	int forced = 0;
 
 	memset(&jws, 0, sizeof(jws));
 	/* 4 */
@@ -846,6 +871,7 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 		st = pick_key(keys, &jws, &key, err);
 	if (st == CCAUTH_E_UNKNOWN_KEY && rt->remote != NULL) {
 		ccauth_jwks_unref(keys);
+		forced = 1;
 		st = issuer_keys(v, rt, 1, now, &keys, err);
 		if (st == CCAUTH_OK)
 			st = pick_key(keys, &jws, &key, err);
@@ -863,6 +889,8 @@ static enum ccauth_status verify_jwt(struct ccauth_validator *v, const char *tok
 	}
 	/* 8 */
 	st = ccauth_jws_verify(&jws, keys, key, err);
+	if (st == CCAUTH_E_SIGNATURE && rt->remote != NULL && !forced)
+		st = verify_rekeyed(v, rt, &jws, now, &keys, err);
 	if (st != CCAUTH_OK) {
 		st = stop_unverified(x, "signature", st, err);
 		goto done;

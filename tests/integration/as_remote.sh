@@ -324,6 +324,54 @@ fpost "$FI/jwks-down?on=0" >/dev/null
 verify "$W/nostale.conf" "$T3"
 expect "JWKS back: accepted again" 0 "*\"via\":\"jwt\"}"
 
+# --- re-keying under the same kid (issue #12) ----------------------------------------------------
+# new key material under the old kid: a signature failure on a remote key forces one refetch
+# (under jwks_min_refresh, across processes), then one more check
+CACHE="$W/rk-cache" conf "$W/rk.conf" "jwks_min_refresh = 60" <<EOF
+[issuer f]
+issuer = $FI
+allowed_client_ids = svc-f
+EOF
+TR=$(fsign "")
+verify "$W/rk.conf" "$TR"
+expect "re-key: a token of the current key, cold cache" 0 "*\"via\":\"jwt\"}"
+n0=$(stat_count /jwks)
+fpost "$FI/rekey" >/dev/null
+TK=$(fsign "")
+verify "$W/rk.conf" "$TK"
+expect "re-key: a token signed by the new material under the old kid is accepted" 0 "*\"via\":\"jwt\"}"
+check "re-key: exactly one forced JWKS refetch" [ "$(stat_count /jwks)" = $((n0 + 1)) ]
+verify "$W/rk.conf" "$TR"
+expect "re-key: a token of the replaced key is rejected" 1 "ccauth: rejected: signature: *"
+# a forged token (the header and signature of a good one, another payload) under the current kid:
+# a second cache, warm; then twice 10 parallel processes: one refetch in all
+TF="${TK%%.*}.$(claims | sed 's/svc-f/root/g' | b64u).${TK##*.}"
+CACHE="$W/rk2-cache" conf "$W/rk2.conf" "jwks_min_refresh = 60" <<EOF
+[issuer f]
+issuer = $FI
+allowed_client_ids = svc-f
+EOF
+verify "$W/rk2.conf" "$TK"
+expect "forged: the second cache is warm" 0 "*\"via\":\"jwt\"}"
+n0=$(stat_count /jwks)
+for round in 1 2; do
+	i=0
+	pids=""
+	while [ $i -lt 10 ]; do
+		(
+			printf '%s\n' "$TF" | "$CCAUTH" -c "$W/rk2.conf" verify - >/dev/null 2>"$W/forged-$round-$i.err"
+			echo $? >"$W/forged-$round-$i.rc"
+		) &
+		pids="$pids $!"
+		i=$((i + 1))
+	done
+	wait $pids
+done
+all_signature() { [ "$(cat "$W"/forged-*.rc | sort -u)" = 1 ] && [ "$(cat "$W"/forged-*.err | grep -c "rejected: signature")" = 20 ]; }
+check "forged: 20 processes, all rejected signature" all_signature
+nf=$(($(stat_count /jwks) - n0))
+check "forged: $nf JWKS refetch(es) for 20 processes within jwks_min_refresh (at most 1)" [ "$nf" -le 1 ]
+
 # --- introspection endpoint that fails: exit 3 ---------------------------------------------------
 conf "$W/i500.conf" <<EOF
 $CLIENTS

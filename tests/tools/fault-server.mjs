@@ -24,6 +24,7 @@
 //        PATH one of 500 slow garbage wrong-type big big-chunked redirect: that fault instead
 //   GET  /jwks                      current keys (ES256 kid k1, k2, ...); 503 while down
 //   POST /rotate[?keep=1]           new key with the next kid (keep=1 also keeps the old one)
+//   POST /rekey                     new key material under the current kid (a botched rotation)
 //   POST /jwks-down?on=1|0          toggle JWKS availability
 //   POST /jwks-max-age?s=N          Cache-Control max-age of /jwks (default 300)
 //   POST /sign                      body: JSON claims; answers a compact ES256 JWS with the
@@ -45,10 +46,11 @@ let kidSeq = 0;
 let jwksDown = false;
 let jwksMaxAge = 300;
 
-function newKey() {
-  kidSeq += 1;
+function newKey(reuseKid) {
+  if (!reuseKid) kidSeq += 1;
+  const kid = reuseKid || `k${kidSeq}`;
   const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { kid: `k${kidSeq}`, privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid: `k${kidSeq}`, alg: 'ES256', use: 'sig' } };
+  return { kid, privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' } };
 }
 keys.push(newKey());
 
@@ -200,6 +202,11 @@ async function handler(req, res) {
     if (p === '/rotate') {
       const k = newKey();
       keys = q.get('keep') === '1' ? [...keys, k] : [k];
+      return json(res, 200, { kid: k.kid });
+    }
+    if (p === '/rekey') {
+      const k = newKey(keys[keys.length - 1].kid);
+      keys = [...keys.slice(0, -1), k];
       return json(res, 200, { kid: k.kid });
     }
     if (p === '/jwks-down') {
