@@ -23,6 +23,7 @@
 #include <openssl/sha.h>
 
 #include "cache.h"
+#include "deadline.h"
 #include "util.h"
 
 #define MAGIC        "CCAUTH-CACHE 1 "
@@ -492,6 +493,7 @@ enum ccauth_status ccauth_cache_lock(struct ccauth_cache *c, const char *key, si
 	l->fd = -1;
 	if (c == NULL)
 		return CCAUTH_OK;
+	wait_ms = (int)ccauth_deadline_clamp_ms(wait_ms); /* a lock wait draws from the call's deadline */
 	ccauth_cache_key(key, keylen, name);
 	memcpy(name + CCAUTH_CACHE_KEYHEX, ".lock", 6);
 	fd = openat(c->dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);

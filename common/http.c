@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "deadline.h"
 #include "http.h"
 #include "sbuf.h"
 #include "util.h"
@@ -412,7 +413,8 @@ static enum ccauth_status transfer_error(CURL *c, CURLcode rc, const struct xfer
 		return ccauth_error_set(err, CCAUTH_E_NOMEM, "%s: out of memory", host);
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
-		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: timed out (connect %ld s, total %ld s)", host,
+		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE,
+		                        "%s: timed out (connect %ld s, total %ld s, or the call's deadline)", host,
 		                        h->connect_timeout, h->timeout);
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "%s: cannot resolve host name", host);
@@ -514,8 +516,9 @@ static enum ccauth_status request(struct ccauth_http *h, const char *url, const 
 	SET(CURLOPT_CAINFO, h->ca_file);
 	SET(CURLOPT_CAPATH, h->ca_path);
 	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_CONNECTTIMEOUT, h->connect_timeout);
-	SET(CURLOPT_TIMEOUT, h->timeout);
+	/* each request gets timeout, but never more than the call's deadline has left (deadline.h) */
+	SET(CURLOPT_CONNECTTIMEOUT_MS, ccauth_deadline_clamp_ms(h->connect_timeout * 1000));
+	SET(CURLOPT_TIMEOUT_MS, ccauth_deadline_clamp_ms(h->timeout * 1000));
 	if (!h->proxy_env) {
 		SET(CURLOPT_PROXY, h->proxy != NULL ? h->proxy : "");
 		SET(CURLOPT_NOPROXY, "");
@@ -569,6 +572,12 @@ static enum ccauth_status request(struct ccauth_http *h, const char *url, const 
 		SET(CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	}
 
+	if (ccauth_deadline_left_ms() == 0) {
+		st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE,
+		                      "%s: no time left for this request (deadline of %ld%% of timeout)", resp->host,
+		                      (long)CCAUTH_DEADLINE_PERCENT);
+		goto done;
+	}
 	sigpipe_block(&sp);
 	rc = curl_easy_perform(c);
 	sigpipe_restore(&sp);

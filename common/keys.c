@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "deadline.h"
 #include "keys.h"
 
 #define LOCK_WAIT_DEFAULT 6000
@@ -13,8 +15,8 @@
 struct ccauth_keys {
 	struct ccauth_keys_env env;
 	char *name, *issuer, *jwks_uri;
-	char *ckey, *fkey; /* disk cache keys: the JWKS, the forced-refresh marker */
-	size_t ckeylen, fkeylen;
+	char *ckey, *fkey, *nkey; /* disk cache keys: the JWKS, the forced-refresh marker, the last failure */
+	size_t ckeylen, fkeylen, nkeylen;
 
 	/* set and st are written under mu and rw (write); the fresh path reads them under rw only */
 	pthread_rwlock_t rw;
@@ -103,8 +105,9 @@ enum ccauth_status ccauth_keys_new(const struct ccauth_keys_env *env, const char
 	k->jwks_uri = jwks_uri != NULL ? strdup(jwks_uri) : NULL;
 	k->ckey = key_string("jwks", issuer, jwks_uri, &k->ckeylen);
 	k->fkey = key_string("jwks-forced", issuer, jwks_uri, &k->fkeylen);
+	k->nkey = key_string("jwks-failed", issuer, jwks_uri, &k->nkeylen);
 	if (k->name == NULL || k->issuer == NULL || (jwks_uri != NULL && k->jwks_uri == NULL) || k->ckey == NULL ||
-	    k->fkey == NULL) {
+	    k->fkey == NULL || k->nkey == NULL) {
 		ccauth_keys_free(k);
 		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
 	}
@@ -125,6 +128,7 @@ void ccauth_keys_free(struct ccauth_keys *k)
 	free(k->jwks_uri);
 	free(k->ckey);
 	free(k->fkey);
+	free(k->nkey);
 	free(k);
 }
 
@@ -230,14 +234,42 @@ static enum ccauth_status refresh(struct ccauth_keys *k, int force, int64_t now,
 	struct ccauth_error lerr;
 	int found = 0, mfound = 0;
 	enum ccauth_status st = CCAUTH_OK;
+	time_t waiting_since;
+	struct timespec t0, t1;
+	int waited;
 
 	memset(f, 0, sizeof(*f));
 	if (!force && from_disk(k, now, force, curhash, &e, &found, f))
 		goto out;
-	if (ccauth_cache_lock(k->env.cache, k->ckey, k->ckeylen, k->env.lock_wait_ms, &lk, &lerr) != CCAUTH_OK)
+	waiting_since = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ccauth_cache_lock(k->env.cache, k->ckey, k->ckeylen, k->env.lock_wait_ms, &lk, &lerr) != CCAUTH_OK) {
+		if (ccauth_deadline_left_ms() == 0) {
+			/* the call's deadline ran out while another process fetched: do not fetch too */
+			st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE, "[issuer %s]: %s (deadline reached)", k->name,
+			                      lerr.msg);
+			f->network_failed = 1;
+			goto stale;
+		}
 		ccauth_log(k->env.log, LOG_DEBUG, "[issuer %s]: %s; refreshing without the lock", k->name, lerr.msg);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* a free lock is taken at once; a busy one costs at least one poll (cache.c) */
+	waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 5;
 	if (from_disk(k, now, force, curhash, &e, &found, f))
 		goto out;
+	/* the process we waited for failed: share its failure instead of asking the AS again (a short
+	 * negative cache: only for those that were already waiting) */
+	if (waited && ccauth_cache_get(k->env.cache, k->nkey, k->nkeylen, &m, &mfound, NULL) == CCAUTH_OK && mfound &&
+	    (time_t)m.expires >= waiting_since) {
+		st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE,
+		                      "[issuer %s]: the JWKS fetch of another process just failed", k->name);
+		ccauth_cache_entry_free(&m);
+		f->network_failed = 1;
+		goto stale;
+	}
+	ccauth_cache_entry_free(&m);
+	mfound = 0;
 	if (force && have) {
 		/* the marker's expires is when some process last forced a refetch (its stale time only
 		 * keeps it on disk): each reader applies its own min_refresh */
@@ -260,6 +292,10 @@ static enum ccauth_status refresh(struct ccauth_keys *k, int force, int64_t now,
 	if (st == CCAUTH_OK || st == CCAUTH_E_NOMEM)
 		goto out;
 	f->network_failed = 1;
+	if (ccauth_cache_put(k->env.cache, k->nkey, k->nkeylen, "1", 1, time(NULL), time(NULL) + 60, &lerr) !=
+	    CCAUTH_OK)
+		ccauth_log(k->env.log, LOG_DEBUG, "[issuer %s]: failure marker not stored: %s", k->name, lerr.msg);
+stale:
 	/* a process starting while the AS is down: the disk's expired copy, within max_stale */
 	if (!have && found && now < (int64_t)e.expires + k->env.max_stale &&
 	    parse_set(k, e.data, e.len, f, &lerr) == CCAUTH_OK) {

@@ -14,6 +14,7 @@
 #include "client_auth.h"
 #include "config.h"
 #include "credfile.h"
+#include "deadline.h"
 #include "sbuf.h"
 #include "token.h"
 #include "token_cache.h"
@@ -422,13 +423,35 @@ done:
 	return CCAUTH_OK;
 }
 
+/* The wait for another thread's fetch: (timeout + 1) s, within the call's deadline. */
 static void deadline_after(struct timespec *ts, int seconds)
 {
+	long ms = ccauth_deadline_clamp_ms((long)seconds * 1000);
+
 	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += seconds;
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
 }
 
+static enum ccauth_status token_get(struct ccauth_tokens *t, const struct ccauth_client_conf *client, int64_t now,
+                                    unsigned flags, struct ccauth_token **out, struct ccauth_error *err);
+
 enum ccauth_status ccauth_token_get(struct ccauth_tokens *t, const struct ccauth_client_conf *client, int64_t now,
+                                    unsigned flags, struct ccauth_token **out, struct ccauth_error *err)
+{
+	int64_t dl = ccauth_deadline_begin(t->cfg->timeout);
+	enum ccauth_status st = token_get(t, client, now, flags, out, err);
+
+	ccauth_deadline_end(dl);
+	return st;
+}
+
+/* ccauth_token_get within its deadline (deadline.h). */
+static enum ccauth_status token_get(struct ccauth_tokens *t, const struct ccauth_client_conf *client, int64_t now,
                                     unsigned flags, struct ccauth_token **out, struct ccauth_error *err)
 {
 	char keyhex[CCAUTH_CACHE_KEYHEX + 1], fpr[CCAUTH_FPR_HEXLEN + 1];
@@ -515,15 +538,17 @@ enum ccauth_status ccauth_token_get_with_secret(struct ccauth_tokens *t, const s
 {
 	char *endpoint = NULL;
 	enum ccauth_status st;
+	int64_t dl;
 
 	*out = NULL;
 	if (secret == NULL || (client->auth_method != CCAUTH_AUTH_CLIENT_SECRET_BASIC &&
 	                       client->auth_method != CCAUTH_AUTH_CLIENT_SECRET_POST))
 		return ccauth_error_set(err, CCAUTH_E_CONFIG,
 		                        "an explicit secret needs client_secret_basic or client_secret_post");
-	if ((st = resolve_endpoint(t, client, &endpoint, err)) != CCAUTH_OK)
-		return st;
-	st = fetch(t, client, endpoint, secret, secretlen, now, out, err);
+	dl = ccauth_deadline_begin(t->cfg->timeout);
+	if ((st = resolve_endpoint(t, client, &endpoint, err)) == CCAUTH_OK)
+		st = fetch(t, client, endpoint, secret, secretlen, now, out, err);
+	ccauth_deadline_end(dl);
 	free(endpoint);
 	return st;
 }

@@ -12,6 +12,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "deadline.h"
 #include "discovery.h"
 #include "explain.h"
 #include "http.h"
@@ -993,6 +994,9 @@ static enum ccauth_status verify_opaque(struct ccauth_validator *v, const char *
 	return ccauth_error_set(err, CCAUTH_E_INACTIVE, "no introspecting issuer calls the token active");
 }
 
+static enum ccauth_status validate(struct ccauth_validator *v, const char *token, size_t len, unsigned scan,
+                                   int64_t now, const struct ccauth_identity **out, struct ccauth_error *err);
+
 enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
                                    const struct ccauth_identity **out, struct ccauth_error *err)
 {
@@ -1002,18 +1006,30 @@ enum ccauth_status ccauth_validate(struct ccauth_validator *v, const char *token
 enum ccauth_status ccauth_validate_scanned(struct ccauth_validator *v, const char *token, size_t len, unsigned scan,
                                            int64_t now, const struct ccauth_identity **out, struct ccauth_error *err)
 {
-	int jwt;
-
-	unsigned char md[32];
-	char fpr[17];
 	enum ccauth_status st;
-	int cacheable = 1;
+	int64_t dl;
 
 	if (out == NULL)
 		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "no result pointer");
 	*out = NULL;
 	if (v == NULL)
 		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "no validator");
+	dl = ccauth_deadline_begin(v->cfg->timeout);
+	st = validate(v, token, len, scan, now, out, err);
+	ccauth_deadline_end(dl);
+	return st;
+}
+
+/* ccauth_validate_scanned within its deadline (deadline.h). */
+static enum ccauth_status validate(struct ccauth_validator *v, const char *token, size_t len, unsigned scan,
+                                   int64_t now, const struct ccauth_identity **out, struct ccauth_error *err)
+{
+	int jwt;
+	unsigned char md[32];
+	char fpr[17];
+	enum ccauth_status st;
+	int cacheable = 1;
+
 	/* 1 */
 	if (token == NULL || len == 0)
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "empty token");
@@ -1052,19 +1068,38 @@ enum ccauth_status ccauth_validate_scanned(struct ccauth_validator *v, const cha
 	return st;
 }
 
+static enum ccauth_status explain(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
+                                  struct ccauth_explainer *xp, const struct ccauth_identity **out,
+                                  struct ccauth_error *err);
+
 enum ccauth_status ccauth_validate_explain(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
                                            ccauth_explain_fn fn, void *ctx, const struct ccauth_identity **out,
                                            struct ccauth_error *err)
 {
 	struct ccauth_explainer x = {fn, ctx, CCAUTH_OK};
+	enum ccauth_status st;
+	int64_t dl;
+
+	*out = NULL;
+	if (v == NULL || fn == NULL)
+		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "no validator or no explain callback");
+	dl = ccauth_deadline_begin(v->cfg->timeout);
+	st = explain(v, token, len, now, &x, out, err);
+	ccauth_deadline_end(dl);
+	return st;
+}
+
+/* ccauth_validate_explain within its deadline (deadline.h). */
+static enum ccauth_status explain(struct ccauth_validator *v, const char *token, size_t len, int64_t now,
+                                  struct ccauth_explainer *xp, const struct ccauth_identity **out,
+                                  struct ccauth_error *err)
+{
+	struct ccauth_explainer x = *xp;
 	unsigned char md[32];
 	char fpr[17], detail[64];
 	enum ccauth_status st;
 	int cacheable = 0;
 
-	*out = NULL;
-	if (v == NULL || fn == NULL)
-		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "no validator or no explain callback");
 	/* 1: the same checks as ccauth_validate */
 	if (token == NULL || len == 0)
 		st = ccauth_error_set(err, CCAUTH_E_MALFORMED, "empty token");

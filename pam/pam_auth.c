@@ -14,6 +14,7 @@
 
 #include "account.h"
 #include "config.h"
+#include "deadline.h"
 #include "pam_internal.h"
 #include "token.h"
 #include "util.h"
@@ -310,10 +311,15 @@ int ccauth_pam_authenticate(pam_handle_t *pamh, const struct ccauth_pam_options 
 	}
 
 	if (o->mode == CCAUTH_PAM_MODE_SECRET) {
+		/* one deadline for the token request and the JWKS fetch together (deadline.h) */
+		int64_t dl = ccauth_deadline_begin(cfg->timeout);
+
 		st = grant(cfg, o, &log, user, pw, pwlen, now, &tok, &err);
+		if (st == CCAUTH_OK)
+			st = ccauth_validate(v, tok->access_token, tok->len, now, &id, &err);
+		ccauth_deadline_end(dl);
 		if (st != CCAUTH_OK)
 			goto decide;
-		st = ccauth_validate(v, tok->access_token, tok->len, now, &id, &err);
 	} else {
 		st = ccauth_validate(v, pw, pwlen, now, &id, &err);
 		if (st != CCAUTH_OK && ccauth_status_is_rejection(st) && looks_truncated(pwlen))

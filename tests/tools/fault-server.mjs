@@ -27,6 +27,9 @@
 //   POST /rekey                     new key material under the current kid (a botched rotation)
 //   POST /jwks-down?on=1|0          toggle JWKS availability
 //   POST /jwks-max-age?s=N          Cache-Control max-age of /jwks (default 300)
+//   POST /jwks-slow?s=N             /jwks answers only after N seconds (0: at once)
+//   GET  /stall                     headers and half a JSON body, then nothing (a discovery
+//                                   fault mode too: https://127.0.0.1:PORT/stall)
 //   POST /sign                      body: JSON claims; answers a compact ES256 JWS with the
 //                                   current key (typ at+jwt); ?kid=X signs with an older key
 //   POST /reset-stats
@@ -45,6 +48,7 @@ let keys = [];
 let kidSeq = 0;
 let jwksDown = false;
 let jwksMaxAge = 300;
+let jwksSlow = 0;
 
 function newKey(reuseKid) {
   if (!reuseKid) kidSeq += 1;
@@ -90,7 +94,7 @@ const ANSWERS = {
   'token-exp-string': ['application/json', '{"access_token":"fault-token-2","token_type":"Bearer","expires_in":"3599"}'],
   inactive: ['application/json', '{"active":false}'],
 };
-const FAULT_MODES = new Set(['500', 'slow', 'garbage', 'wrong-type', 'big', 'big-chunked', 'redirect']);
+const FAULT_MODES = new Set(['500', 'slow', 'stall', 'garbage', 'wrong-type', 'big', 'big-chunked', 'redirect']);
 const META_PATHS = new Set(['', 'oidc-only', 'mismatch', 'http-jwks', 'no-jwks', 'skewed']);
 const skew = (path) => (path === 'skewed' ? { Date: new Date(Date.now() + 200000).toUTCString() } : {});
 
@@ -146,6 +150,11 @@ async function handler(req, res) {
       res.on('close', () => clearTimeout(t));
       return undefined;
     }
+    if (p === '/stall') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"issuer":');
+      return undefined;
+    }
     if (p === '/garbage') return json(res, 200, '{"issuer": \u0001\u0002 this is not json');
     if (p === '/wrong-type') {
       res.writeHead(200, { 'Content-Type': 'text/html' });
@@ -159,7 +168,13 @@ async function handler(req, res) {
     }
     if (p === '/jwks') {
       if (jwksDown) return json(res, 503, { error: 'temporarily_unavailable' });
-      return json(res, 200, { keys: keys.map((k) => k.jwk) }, { 'Cache-Control': `max-age=${jwksMaxAge}` });
+      const send = () => json(res, 200, { keys: keys.map((k) => k.jwk) }, { 'Cache-Control': `max-age=${jwksMaxAge}` });
+      if (jwksSlow > 0) {
+        const t = setTimeout(send, jwksSlow * 1000);
+        res.on('close', () => clearTimeout(t));
+        return undefined;
+      }
+      return send();
     }
     let m = p.match(/^\/\.well-known\/oauth-authorization-server(?:\/(.*))?$/);
     if (m && META_PATHS.has(m[1] || '') && m[1] !== 'oidc-only') return json(res, 200, metadata(m[1] || ''), skew(m[1]));
@@ -212,6 +227,10 @@ async function handler(req, res) {
     if (p === '/jwks-down') {
       jwksDown = q.get('on') !== '0';
       return json(res, 200, { down: jwksDown });
+    }
+    if (p === '/jwks-slow') {
+      jwksSlow = Number(q.get('s') || 0);
+      return json(res, 200, { slow: jwksSlow });
     }
     if (p === '/jwks-max-age') {
       jwksMaxAge = Number(q.get('s') || 300);
