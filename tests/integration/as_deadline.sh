@@ -87,5 +87,24 @@ within "6 processes against a slow JWKS: the slowest within the deadline (2.2 s)
 n=$(stat_count /jwks)
 diag "JWKS requests: $n"
 check "6 processes against a slow JWKS: 1 JWKS request ($n)" [ "$n" = 1 ]
+
+# --- PAM mode=secret: a token answer after 1.5 s, then the slow JWKS ---------------------------
+# one deadline for both (before: 1.5 s + the JWKS timeout of 2 s in sequence)
+DRIVER="$top_builddir/tests/pam/pam_driver"
+if [ -x "$DRIVER" ]; then
+	out=$("$DRIVER" --secret-at "$FI" "$FI/token-slow?s=1.5" "$CA/ca.crt" 2 2>&1)
+	got=${out% *}
+	t=${out##* }
+	case $got in
+	*"1..0 # SKIP"*) skip "PAM mode=secret, slow token and JWKS" "libpam has no pam_start_confdir" ;;
+	*)
+		diag "PAM mode=secret, token after 1.5 s then a JWKS after 10 s, timeout 2: $got in $t ms"
+		check "PAM mode=secret, slow token then slow JWKS: PAM_AUTHINFO_UNAVAIL ($got)" [ "$got" = PAM_AUTHINFO_UNAVAIL ]
+		within "PAM mode=secret, slow token then slow JWKS: within the deadline (2.2 s) plus slack" "$t" 3200
+		;;
+	esac
+else
+	skip "PAM mode=secret, slow token and JWKS" "pam_driver not built"
+fi
 fpost "$FI/jwks-slow?s=0" >/dev/null
 done_testing

@@ -5,10 +5,12 @@
  *                              PAM_TEST_AS_CA from tests/integration/pam_matrix.sh, else skipped)
  *   pam_driver --loop N        N authentications with a valid token, for valgrind
  *   pam_driver --mint DIR      write DIR/jwks.json, DIR/ccauth.conf and tokens (for the shell tests)
- *   pam_driver --secret-at ISSUER TOKEN_ENDPOINT CA_FILE
+ *   pam_driver --secret-at ISSUER TOKEN_ENDPOINT CA_FILE [TIMEOUT]
  *                              one mode=secret authentication (service-a / secret-a) whose grant
  *                              goes to TOKEN_ENDPOINT; prints the PAM code name (tests/integration/
- *                              as_status.sh: the status x body table)
+ *                              as_status.sh: the status x body table).  With TIMEOUT: that timeout
+ *                              and the issuer's keys from its jwks_uri, and prints the milliseconds
+ *                              pam_authenticate took after the code (as_deadline.sh)
  */
 #include "autoconf.h"
 
@@ -333,7 +335,9 @@ static void setup(void)
 	FMT(svcdir, "%s/pam.d", dir);
 	if (mkdir(svcdir, 0755) != 0)
 		die("mkdir");
-	FMT(mod, "%s/pam/.libs/pam_ccauth.so", TOP_BUILDDIR);
+	/* PAM_TEST_MODULE: another build's module, for before/after figures (as_deadline.sh) */
+	FMT(mod, "%s",
+	    getenv("PAM_TEST_MODULE") != NULL ? getenv("PAM_TEST_MODULE") : TOP_BUILDDIR "/pam/.libs/pam_ccauth.so");
 	if (access(mod, R_OK) != 0)
 		die(mod);
 	if ((capfd = open(path_of("stdio.out"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
@@ -949,22 +953,34 @@ static int loop(long n)
 }
 
 /* --secret-at: one mode=secret authentication against a given token endpoint. */
-static int secret_at(const char *iss, const char *endpoint, const char *ca)
+static int secret_at(const char *iss, const char *endpoint, const char *ca, const char *timeout)
 {
-	char buf[4096], svc[2 * PATH_MAX];
+	char buf[4096], svc[2 * PATH_MAX], keys[PATH_MAX + 16];
 	struct tx x = {.service = "sec-at", .user = "service-a", .pw = "secret-a"};
+	struct timespec t0, t1;
 
 	conf("at.secret", "secret-a\n", 0600);
+	if (timeout != NULL)
+		keys[0] = '\0'; /* jwks_uri by discovery */
+	else
+		FMT(keys, "jwks_file = %s\n", path_of("jwks.json"));
 	FMT(buf,
-	    "[global]\nca_file = %s\ncache_dir =\ntimeout = 5\n[issuer f]\nissuer = %s\njwks_file = %s\n"
+	    "[global]\nca_file = %s\ncache_dir =\ntimeout = %s\n[issuer f]\nissuer = %s\n%s"
 	    "audience = " AUD "\n[client c]\nissuer = %s\nclient_id = service-a\ntoken_endpoint = %s\n"
 	    "client_secret_file = %s\n",
-	    ca, iss, path_of("jwks.json"), iss, endpoint, path_of("at.secret"));
+	    ca, timeout != NULL ? timeout : "5", iss, keys, iss, endpoint, path_of("at.secret"));
 	conf("sec-at.conf", buf, 0600);
 	FMT(svc, "auth required MOD config=%s mode=secret\n", path_of("sec-at.conf"));
 	service("sec-at", svc);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	run(&x);
-	printf("%s\n", code(x.auth_rc));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* with TIMEOUT: how long pam_authenticate took (the set-up, e.g. an RSA key, is not counted) */
+	if (timeout != NULL)
+		printf("%s %lld\n", code(x.auth_rc),
+		       (long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	else
+		printf("%s\n", code(x.auth_rc));
 	return 0;
 }
 
@@ -979,8 +995,8 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--loop") == 0)
 		alg = "ES256";
 	setup();
-	if (argc == 5 && strcmp(argv[1], "--secret-at") == 0) {
-		int rc = secret_at(argv[2], argv[3], argv[4]);
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "--secret-at") == 0) {
+		int rc = secret_at(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
 		EVP_PKEY_free(key);
 		close(capfd);
 		cleanup();
