@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "discovery.h"
 
@@ -18,9 +19,10 @@ static void check(int ok)
 		abort();
 }
 
+/* RFC 3986 §3.1: the scheme is case-insensitive ("Https://" is an https URL) */
 static int https_or_null(const char *u)
 {
-	return u == NULL || strncmp(u, "https://", 8) == 0;
+	return u == NULL || strncasecmp(u, "https://", 8) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
