@@ -135,7 +135,7 @@ static double fresh_us(const char *conf, const char *token, int runs)
 	t0 = now_us();
 	for (int r = 0; r < runs; r++) {
 		pid_t pid;
-		int status;
+		int status = 0;
 
 		if (posix_spawn(&pid, bin, &fa, NULL, argv, environ) != 0 || waitpid(pid, &status, 0) != pid)
 			die("cannot run ccauth (CCAUTH_BIN)");

@@ -183,7 +183,7 @@ if [ -n "$as_iss" ]; then
 	if fault_start "$fp"; then
 		FI="https://127.0.0.1:$fp"
 		mkdir -p "$D/kidcache"
-		printf '[global]\nca_file = %s\ncache_dir = %s\n[issuer f]\nissuer = %s\n' "$AS_DIR/ca/ca.crt" "$D/kidcache" "$FI" \
+		printf '[global]\nca_file = %s\ncache_dir = %s\n[issuer f]\nissuer = %s\nallowed_client_ids = svc-f\n' "$AS_DIR/ca/ca.crt" "$D/kidcache" "$FI" \
 			>"$D/kid.conf"
 		chmod 600 "$D/kid.conf"
 		printf 'auth required %s config=%s\n' "$mod" "$D/kid.conf" >"$D/services/kid"
