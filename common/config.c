@@ -16,18 +16,15 @@
 
 #include "autoconf.h" /* first: brings _GNU_SOURCE, CCAUTH_DEFAULT_CONFIG */
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "config_parse.h"
 #include "config_value.h"
 #include "credfile.h"
 #include "jwk.h"
@@ -40,11 +37,8 @@
 #error "CCAUTH_DEFAULT_CONFIG is not defined: autoconf.h was not included"
 #endif
 
-#define NAME_MAX_LEN      64
-#define DEFAULT_CACHE_DIR "/var/cache/ccauth"
-#define MAX_STALE_LIMIT   (30 * 86400)
-
-enum section { SEC_NONE, SEC_GLOBAL, SEC_CLIENT, SEC_ISSUER };
+#define NAME_MAX_LEN    64
+#define MAX_STALE_LIMIT (30 * 86400)
 
 enum vtype {
 	V_INT,        /* int, range min..max */
@@ -155,35 +149,6 @@ static const struct key issuer_keys[] = {
     {"username_map", V_PATH, I(username_map), 0, 0},
     {NULL, V_INT, 0, 0, 0},
 };
-
-struct parser {
-	struct ccauth_config *cfg;
-	const char *name;
-	int line;
-	enum section sec;
-	void *cur;        /* the struct the current section's keys go to */
-	uint32_t seen;    /* keys of the current section already set (bit = table index) */
-	int global_seen;  /* [global] appeared */
-	int connect_set;  /* connect_timeout given */
-	int connect_line; /* its line, for the cross-check */
-	size_t connect_file;
-	size_t file; /* index of the file being read in cfg->files */
-	struct ccauth_error *err;
-	/* a config of 1,000 issuers parses in linear time: sections found by name, arrays doubled */
-	struct ccauth_strmap client_names, issuer_names;
-	size_t clients_cap, issuers_cap, files_cap;
-};
-
-static enum ccauth_status perr(struct parser *p, const char *what)
-{
-	return ccauth_error_set(p->err, CCAUTH_E_CONFIG, "%.128s:%d: %s", p->name, p->line, what);
-}
-
-static enum ccauth_status pnomem(struct parser *p)
-{
-	return ccauth_error_set(p->err, CCAUTH_E_NOMEM, "%.128s:%d: out of memory", p->name, p->line);
-}
-
 static int is_ws(char c)
 {
 	return c == ' ' || c == '\t';
@@ -216,7 +181,7 @@ static int credential_name_ok(const char *v)
 /* Trust anchors (ca_file, ca_path): the rule of the config file and of jwks_file - whoever may
  * write them chooses whom we trust.  A path we cannot examine cannot be read by libcurl either,
  * so it adds no trust: only an existing one is checked (with its symlinks followed). */
-static enum ccauth_status check_trust(struct parser *p, const char *key, const char *path, int dir)
+static enum ccauth_status check_trust(struct ccauth_config_parser *p, const char *key, const char *path, int dir)
 {
 	struct stat st;
 
@@ -234,7 +199,7 @@ static enum ccauth_status check_trust(struct parser *p, const char *key, const c
 }
 
 /* token_type = CLAIM VALUE (two words) or none */
-static enum ccauth_status token_type_value(struct parser *p, struct ccauth_issuer_conf *ic, const char *v)
+static enum ccauth_status token_type_value(struct ccauth_config_parser *p, struct ccauth_issuer_conf *ic, const char *v)
 {
 	struct ccauth_strlist l = {0};
 	enum ccauth_status st = CCAUTH_OK;
@@ -286,7 +251,7 @@ static const char *enum_help(enum vtype t)
 }
 
 /* Store one value (v, NUL-terminated, trimmed) for key k into the struct at base. */
-static enum ccauth_status set_value(struct parser *p, const struct key *k, void *base, const char *v)
+static enum ccauth_status set_value(struct ccauth_config_parser *p, const struct key *k, void *base, const char *v)
 {
 	char *field = (char *)base + k->off;
 	char **sp = (char **)(void *)field;
@@ -429,7 +394,7 @@ static enum ccauth_status set_value(struct parser *p, const struct key *k, void 
 /* ---- lines ---- */
 
 /* room for element n of *arr (capacity *cap, doubled when full); NULL when out of memory */
-static void *grow(void *arr, size_t n, size_t *cap, size_t size)
+void *ccauth_config_grow(void *arr, size_t n, size_t *cap, size_t size)
 {
 	size_t want = *cap > 0 ? *cap * 2 : 8;
 
@@ -442,7 +407,8 @@ static void *grow(void *arr, size_t n, size_t *cap, size_t size)
 }
 
 /* 0 when name is new to map (now added), else the error to return */
-static enum ccauth_status new_name(struct parser *p, struct ccauth_strmap *map, const char *name, const char *dup)
+enum ccauth_status ccauth_config_new_name(struct ccauth_config_parser *p, struct ccauth_strmap *map, const char *name,
+                                          const char *dup)
 {
 	switch (ccauth_strmap_add(map, name, strlen(name), 0, NULL)) {
 	case 1:
@@ -454,7 +420,7 @@ static enum ccauth_status new_name(struct parser *p, struct ccauth_strmap *map, 
 	}
 }
 
-static enum ccauth_status start_section(struct parser *p, const char *s, size_t len)
+static enum ccauth_status start_section(struct ccauth_config_parser *p, const char *s, size_t len)
 {
 	const char *kind = s, *nm;
 	size_t kl, nl;
@@ -491,13 +457,13 @@ static enum ccauth_status start_section(struct parser *p, const char *s, size_t 
 
 	if (kind[0] == 'c') {
 		struct ccauth_client_conf *c;
-		enum ccauth_status st = new_name(p, &p->client_names, name, "duplicate section [client]");
+		enum ccauth_status st = ccauth_config_new_name(p, &p->client_names, name, "duplicate section [client]");
 
 		if (st != CCAUTH_OK) {
 			free(name);
 			return st;
 		}
-		if ((c = grow(cfg->clients, cfg->nclients, &p->clients_cap, sizeof(*c))) == NULL) {
+		if ((c = ccauth_config_grow(cfg->clients, cfg->nclients, &p->clients_cap, sizeof(*c))) == NULL) {
 			free(name);
 			return pnomem(p);
 		}
@@ -514,13 +480,13 @@ static enum ccauth_status start_section(struct parser *p, const char *s, size_t 
 		p->cur = c;
 	} else {
 		struct ccauth_issuer_conf *ic;
-		enum ccauth_status st = new_name(p, &p->issuer_names, name, "duplicate section [issuer]");
+		enum ccauth_status st = ccauth_config_new_name(p, &p->issuer_names, name, "duplicate section [issuer]");
 
 		if (st != CCAUTH_OK) {
 			free(name);
 			return st;
 		}
-		if ((ic = grow(cfg->issuers, cfg->nissuers, &p->issuers_cap, sizeof(*ic))) == NULL) {
+		if ((ic = ccauth_config_grow(cfg->issuers, cfg->nissuers, &p->issuers_cap, sizeof(*ic))) == NULL) {
 			free(name);
 			return pnomem(p);
 		}
@@ -538,7 +504,7 @@ static enum ccauth_status start_section(struct parser *p, const char *s, size_t 
 	return CCAUTH_OK;
 }
 
-static enum ccauth_status key_value(struct parser *p, const char *s, size_t len)
+static enum ccauth_status key_value(struct ccauth_config_parser *p, const char *s, size_t len)
 {
 	const char *eq = memchr(s, '=', len);
 	const struct key *tab;
@@ -594,7 +560,7 @@ static enum ccauth_status key_value(struct parser *p, const char *s, size_t len)
 	return st;
 }
 
-static enum ccauth_status parse_line(struct parser *p, const char *s, size_t len)
+static enum ccauth_status parse_line(struct ccauth_config_parser *p, const char *s, size_t len)
 {
 	size_t i;
 
@@ -638,54 +604,8 @@ static enum ccauth_status parse_line(struct parser *p, const char *s, size_t len
 	return key_value(p, s, len);
 }
 
-/* ---- cross-checks and defaults ---- */
-
-/* The profile's defaults for what the section leaves unset, then the rules every profile shares:
- * the section restricts whom its tokens are for (RFC 9700 section 2.3), and a profile whose tokens
- * have no aud (cognito) must name its clients.  Loads username_map. */
-static enum ccauth_status issuer_profile(struct parser *p, struct ccauth_issuer_conf *ic)
-{
-	const struct ccauth_profile_defaults *d = ccauth_profile_defaults((enum ccauth_profile)ic->profile);
-	struct ccauth_strlist *lists[] = {&ic->client_id_claims, &ic->scope_claims, &ic->username_claim};
-	const char *defs[] = {d->client_id_claims, d->scope_claims, d->username_claim};
-
-	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
-		if (lists[k]->n == 0 && ccauth_strlist_split(defs[k], lists[k]) != 0)
-			return pnomem(p);
-	if (ic->username_template == NULL && (ic->username_template = strdup("%s")) == NULL)
-		return pnomem(p);
-	if (d->token_type != NULL && ic->token_type_set && d->fixed_token_type &&
-	    (ic->token_type_claim == NULL || strcmp(ic->token_type_claim, "token_use") != 0 ||
-	     strcmp(ic->token_type_value, "access") != 0))
-		return perr(p, "token_type cannot be changed with this profile");
-	if (d->token_type != NULL && !ic->token_type_set) {
-		struct ccauth_strlist l = {0};
-
-		if (ccauth_strlist_split(d->token_type, &l) != 0 || l.n != 2) {
-			ccauth_strlist_clear(&l);
-			return pnomem(p);
-		}
-		ic->token_type_claim = l.v[0];
-		ic->token_type_value = l.v[1];
-		free(l.v);
-	}
-	if (ic->audience.n == 0 && ic->allowed_client_ids.n == 0)
-		return perr(p, "[issuer] needs audience or allowed_client_ids: it must refuse tokens meant for "
-		               "others (RFC 9700 section 2.3)");
-	if (d->needs_client_ids && ic->allowed_client_ids.n == 0)
-		return perr(p, "this profile needs allowed_client_ids: its access tokens have no aud");
-	if (ic->username_map != NULL) {
-		struct ccauth_error e;
-		enum ccauth_status st = ccauth_usermap_load(ic->username_map, &ic->usermap, &e);
-
-		if (st != CCAUTH_OK)
-			return ccauth_error_set(p->err, st, "%.128s:%d: %s", p->name, p->line, e.msg);
-	}
-	return CCAUTH_OK;
-}
-
 /* The line of client key name (else the section header's), for a cross-check's message. */
-static int client_key_line(const struct ccauth_client_conf *c, const char *name)
+int ccauth_config_client_key_line(const struct ccauth_client_conf *c, const char *name)
 {
 	for (size_t i = 0; client_keys[i].name != NULL; i++)
 		if (strcmp(client_keys[i].name, name) == 0 && c->key_line[i] != 0)
@@ -694,7 +614,7 @@ static int client_key_line(const struct ccauth_client_conf *c, const char *name)
 }
 
 /* key name is set in c (a non-empty value) */
-static int client_has(const struct ccauth_client_conf *c, const char *name)
+int ccauth_config_client_has(const struct ccauth_client_conf *c, const char *name)
 {
 	for (size_t i = 0; client_keys[i].name != NULL; i++)
 		if (strcmp(client_keys[i].name, name) == 0) {
@@ -716,166 +636,6 @@ static int client_has(const struct ccauth_client_conf *c, const char *name)
 	return 0;
 }
 
-static enum ccauth_status key_err(struct parser *p, const struct ccauth_client_conf *c, const char *key,
-                                  const char *what)
-{
-	p->line = client_key_line(c, key);
-	return ccauth_error_set(p->err, CCAUTH_E_CONFIG, "%.128s:%d: %s %s", p->name, p->line, key, what);
-}
-
-/* Which keys each auth_method needs and which it refuses: a key that belongs to another method is
- * an error at its own line, never silently ignored (a client_secret_file left next to
- * client_assertion would read as if the secret were still in use). */
-static enum ccauth_status check_client(struct parser *p, const struct ccauth_client_conf *c)
-{
-	static const char *const secret_keys[] = {"client_secret_file"};
-	static const char *const pkjwt_keys[] = {"private_key_file", "key_id", "signing_alg", "assertion_audience"};
-	static const char *const tls_keys[] = {"tls_cert_file", "tls_key_file"};
-	static const char *const assert_keys[] = {"client_assertion_file", "client_assertion_url",
-	                                          "client_assertion_token_env", "client_assertion_audience",
-	                                          "client_assertion_type"};
-	static const char *const exch_keys[] = {"subject_token_file", "subject_token_type", "requested_token_type"};
-	static const char *const method_names[] = {"client_secret_basic", "client_secret_post", "private_key_jwt",
-	                                           "tls_client_auth",     "client_assertion",   "none"};
-	int federated = c->auth_method == CCAUTH_AUTH_CLIENT_ASSERTION || c->auth_method == CCAUTH_AUTH_NONE;
-	const struct {
-		const char *const *keys;
-		size_t n;
-		int allowed; /* for this client's auth_method */
-	} groups[] = {
-	    /* the keys of the older methods stay tolerated among themselves, as they always were */
-	    {secret_keys, 1, !federated},
-	    {pkjwt_keys, 3, !federated},
-	    {pkjwt_keys + 3, 1, c->auth_method == CCAUTH_AUTH_PRIVATE_KEY_JWT},
-	    {tls_keys, 2, !federated},
-	    {assert_keys, 5, c->auth_method == CCAUTH_AUTH_CLIENT_ASSERTION},
-	    {exch_keys, 3, c->grant == CCAUTH_GRANT_TOKEN_EXCHANGE},
-	};
-	const char *method = (size_t)c->auth_method < sizeof(method_names) / sizeof(method_names[0])
-	                         ? method_names[c->auth_method]
-	                         : "?";
-	char what[96];
-	int has_file, has_url;
-
-	p->line = c->line;
-	p->name = p->cfg->files[c->file];
-	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
-		for (size_t k = 0; k < groups[g].n; k++)
-			if (!groups[g].allowed && client_has(c, groups[g].keys[k])) {
-				if (groups[g].keys == exch_keys)
-					return key_err(p, c, groups[g].keys[k], "needs grant = token_exchange");
-				snprintf(what, sizeof(what), "does not go with auth_method = %s", method);
-				return key_err(p, c, groups[g].keys[k], what);
-			}
-	if (c->client_id == NULL && c->auth_method != CCAUTH_AUTH_CLIENT_ASSERTION &&
-	    c->auth_method != CCAUTH_AUTH_NONE)
-		return perr(p, "[client] needs client_id");
-	if (c->issuer == NULL && c->token_endpoint == NULL)
-		return perr(p, "[client] needs issuer or token_endpoint");
-	switch (c->auth_method) {
-	case CCAUTH_AUTH_CLIENT_SECRET_BASIC:
-	case CCAUTH_AUTH_CLIENT_SECRET_POST:
-		if (c->client_secret_file == NULL)
-			return perr(p, "[client] needs client_secret_file for its auth_method");
-		break;
-	case CCAUTH_AUTH_PRIVATE_KEY_JWT:
-		if (c->private_key_file == NULL)
-			return perr(p, "[client] needs private_key_file for private_key_jwt");
-		/* RFC 10070: the aud is the issuer identifier; without one only the old form is left */
-		if (c->issuer == NULL && c->assertion_audience == CCAUTH_ASSERTION_AUD_ISSUER)
-			return perr(p, "[client] with private_key_jwt needs issuer (the assertion's aud, RFC 10070), "
-			               "or assertion_audience = token_endpoint");
-		break;
-	case CCAUTH_AUTH_TLS_CLIENT_AUTH:
-		if (c->tls_cert_file == NULL || c->tls_key_file == NULL)
-			return perr(p, "[client] needs tls_cert_file and tls_key_file for tls_client_auth");
-		break;
-	case CCAUTH_AUTH_CLIENT_ASSERTION:
-		has_file = c->client_assertion_file != NULL;
-		has_url = c->client_assertion_url != NULL;
-		if (has_file && has_url)
-			return key_err(p, c,
-			               client_key_line(c, "client_assertion_url") >
-			                       client_key_line(c, "client_assertion_file")
-			                   ? "client_assertion_url"
-			                   : "client_assertion_file",
-			               "contradicts the other assertion source: give client_assertion_file or "
-			               "client_assertion_url, not both");
-		if (!has_file && !has_url)
-			return perr(p, "[client] with auth_method = client_assertion needs client_assertion_file or "
-			               "client_assertion_url");
-		if (has_url && c->client_assertion_token_env == NULL)
-			return key_err(p, c, "client_assertion_url", "needs client_assertion_token_env");
-		if (has_file &&
-		    (client_has(c, "client_assertion_token_env") || client_has(c, "client_assertion_audience")))
-			return key_err(p, c,
-			               client_has(c, "client_assertion_token_env") ? "client_assertion_token_env"
-			                                                           : "client_assertion_audience",
-			               "belongs to client_assertion_url, not to client_assertion_file");
-		if (has_url && c->client_assertion_audience == NULL && c->issuer == NULL)
-			return key_err(p, c, "client_assertion_url",
-			               "needs client_assertion_audience when the section has no issuer");
-		break;
-	case CCAUTH_AUTH_NONE:
-		if (c->grant != CCAUTH_GRANT_TOKEN_EXCHANGE)
-			return key_err(p, c, "auth_method",
-			               "= none needs grant = token_exchange (a client_credentials "
-			               "request always authenticates the client)");
-		break;
-	}
-	if (c->grant == CCAUTH_GRANT_TOKEN_EXCHANGE && c->subject_token_file == NULL)
-		return perr(p, "[client] with grant = token_exchange needs subject_token_file");
-	return CCAUTH_OK;
-}
-
-static enum ccauth_status finish(struct parser *p)
-{
-	struct ccauth_config *cfg = p->cfg;
-	enum ccauth_status st;
-
-	if (p->connect_set) {
-		if (cfg->connect_timeout > cfg->timeout) {
-			p->line = p->connect_line;
-			p->name = cfg->files[p->connect_file];
-			return perr(p, "connect_timeout exceeds timeout");
-		}
-	} else {
-		cfg->connect_timeout = cfg->timeout < 3 ? cfg->timeout : 3;
-	}
-	if (cfg->cache_dir == NULL && (cfg->cache_dir = strdup(DEFAULT_CACHE_DIR)) == NULL)
-		return pnomem(p);
-
-	for (size_t i = 0; i < cfg->nclients; i++)
-		if ((st = check_client(p, &cfg->clients[i])) != CCAUTH_OK)
-			return st;
-
-	for (size_t i = 0; i < cfg->nissuers; i++) {
-		struct ccauth_issuer_conf *ic = &cfg->issuers[i];
-		size_t unused;
-
-		p->line = ic->line;
-		p->name = cfg->files[ic->file];
-		/* A key source is always available: jwks_file, jwks_uri, or discovery from the https
-		 * issuer, so requiring issuer is enough. */
-		if (ic->issuer == NULL)
-			return perr(p, "[issuer] needs issuer");
-		/* the registry finds an issuer by iss: one section per iss (issuer_names is done with) */
-		if (i == 0)
-			ccauth_strmap_clear(&p->issuer_names);
-		if ((st = new_name(p, &p->issuer_names, ic->issuer,
-		                   "issuer already used by another [issuer] section")) != CCAUTH_OK)
-			return st;
-		if (ic->introspection_client != NULL && !ccauth_strmap_get(&p->client_names, ic->introspection_client,
-		                                                           strlen(ic->introspection_client), &unused))
-			return perr(p, "introspection_client names no [client] section");
-		if (ic->introspect == CCAUTH_INTROSPECT_ALWAYS && ic->introspection_client == NULL)
-			return perr(p, "introspect = always needs introspection_client");
-		if ((st = issuer_profile(p, ic)) != CCAUTH_OK)
-			return st;
-	}
-	return CCAUTH_OK;
-}
-
 static size_t count_lines(const char *buf, size_t len)
 {
 	size_t n = 1;
@@ -885,7 +645,8 @@ static size_t count_lines(const char *buf, size_t len)
 }
 
 /* A parser with an empty configuration and its defaults. */
-static enum ccauth_status parser_start(struct parser *p, const char *path, struct ccauth_error *err)
+enum ccauth_status ccauth_config_parser_start(struct ccauth_config_parser *p, const char *path,
+                                              struct ccauth_error *err)
 {
 	memset(p, 0, sizeof(*p));
 	p->name = path;
@@ -904,7 +665,7 @@ static enum ccauth_status parser_start(struct parser *p, const char *path, struc
 }
 
 /* What only the parse needs: the name maps. */
-static void parser_end(struct parser *p)
+void ccauth_config_parser_end(struct ccauth_config_parser *p)
 {
 	ccauth_strmap_clear(&p->client_names);
 	ccauth_strmap_clear(&p->issuer_names);
@@ -912,7 +673,8 @@ static void parser_end(struct parser *p)
 
 /* One file into the configuration: it starts outside any section (a section never continues into
  * the next file), its name is kept for the messages of the cross-checks. */
-static enum ccauth_status parse_file(struct parser *p, const char *buf, size_t len, const char *name)
+enum ccauth_status ccauth_config_parse_file(struct ccauth_config_parser *p, const char *buf, size_t len,
+                                            const char *name)
 {
 	struct ccauth_config *cfg = p->cfg;
 	enum ccauth_status st;
@@ -928,7 +690,7 @@ static enum ccauth_status parse_file(struct parser *p, const char *buf, size_t l
 		p->line = l > INT_MAX ? INT_MAX : (int)l;
 		return perr(p, "file larger than 1 MiB");
 	}
-	if ((files = grow(cfg->files, cfg->nfiles, &p->files_cap, sizeof(*files))) == NULL)
+	if ((files = ccauth_config_grow(cfg->files, cfg->nfiles, &p->files_cap, sizeof(*files))) == NULL)
 		return pnomem(p);
 	cfg->files = files;
 	if ((files[cfg->nfiles] = strdup(name)) == NULL)
@@ -953,154 +715,20 @@ static enum ccauth_status parse_file(struct parser *p, const char *buf, size_t l
 enum ccauth_status ccauth_config_parse(const char *buf, size_t len, const char *name, struct ccauth_config **out,
                                        struct ccauth_error *err)
 {
-	struct parser p;
+	struct ccauth_config_parser p;
 	enum ccauth_status st;
 
 	if (out == NULL)
 		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "ccauth_config_parse: no output");
 	*out = NULL;
-	if ((st = parser_start(&p, name != NULL ? name : "config", err)) != CCAUTH_OK ||
-	    (st = parse_file(&p, buf, len, p.cfg->path)) != CCAUTH_OK || (st = finish(&p)) != CCAUTH_OK) {
-		parser_end(&p);
+	if ((st = ccauth_config_parser_start(&p, name != NULL ? name : "config", err)) != CCAUTH_OK ||
+	    (st = ccauth_config_parse_file(&p, buf, len, p.cfg->path)) != CCAUTH_OK ||
+	    (st = ccauth_config_finish(&p)) != CCAUTH_OK) {
+		ccauth_config_parser_end(&p);
 		ccauth_config_free(p.cfg);
 		return st;
 	}
-	parser_end(&p);
-	*out = p.cfg;
-	return CCAUTH_OK;
-}
-
-static const char *errno_text(int e)
-{
-	switch (e) {
-	case ENOENT:
-		return "no such file";
-	case EACCES:
-		return "permission denied";
-	case EISDIR:
-		return "is a directory";
-	case ELOOP:
-		return "too many symbolic links";
-	case ENOMEM:
-		return "out of memory";
-	default:
-		return "cannot read";
-	}
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void free_names(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/* The drop-ins of dir (conf.d next to the main file): the names ending in ".conf" and not starting
- * with '.', sorted bytewise (lexical order whatever the locale).  A missing dir has none; one that
- * others may write is refused like a config file that others may write. */
-static enum ccauth_status list_dropins(const char *dir, char ***out, size_t *nout, struct ccauth_error *err)
-{
-	char **names = NULL, **grown;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int fd;
-
-	*out = NULL;
-	*nout = 0;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return CCAUTH_OK;
-	if (fd < 0)
-		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: cannot open: %s", dir, errno_text(errno));
-	if (fstat(fd, &st) != 0 || !ccauth_credfile_is_trusted(&st)) {
-		close(fd);
-		return ccauth_error_set(err, CCAUTH_E_CONFIG,
-		                        "%.128s: writable by group or others, or not owned by root or the current "
-		                        "user: chmod go-w it",
-		                        dir);
-	}
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", dir);
-	}
-	while ((de = readdir(d)) != NULL) {
-		size_t l = strlen(de->d_name);
-
-		if (de->d_name[0] == '.' || l <= 5 || strcmp(de->d_name + l - 5, ".conf") != 0)
-			continue;
-		if (n == CCAUTH_CONFIG_MAX_DROPINS) {
-			closedir(d);
-			free_names(names, n);
-			return ccauth_error_set(err, CCAUTH_E_CONFIG, "%.128s: more than %d drop-ins", dir,
-			                        CCAUTH_CONFIG_MAX_DROPINS);
-		}
-		if ((grown = grow(names, n, &cap, sizeof(*names))) == NULL ||
-		    (names = grown, names[n] = strdup(de->d_name)) == NULL) {
-			closedir(d);
-			free_names(names, n);
-			return ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", dir);
-		}
-		n++;
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(names, n, sizeof(*names), name_cmp);
-	*out = names;
-	*nout = n;
-	return CCAUTH_OK;
-}
-
-enum ccauth_status ccauth_config_load(const char *path, struct ccauth_config **out, struct ccauth_error *err)
-{
-	struct parser p = {0};
-	char *buf = NULL, *dir = NULL, **names = NULL, *slash;
-	size_t len = 0, nnames = 0, dl;
-	enum ccauth_status rc;
-
-	if (out == NULL)
-		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "ccauth_config_load: no output");
-	*out = NULL;
-	path = ccauth_config_default_path(path);
-	if ((rc = ccauth_credfile_read_trusted("", path, CCAUTH_CONFIG_MAX_BYTES, &buf, &len, err)) != CCAUTH_OK)
-		return rc;
-	if ((rc = parser_start(&p, path, err)) != CCAUTH_OK || (rc = parse_file(&p, buf, len, path)) != CCAUTH_OK)
-		goto out;
-
-	/* drop-ins: DIR/conf.d/X.conf for the main file DIR/NAME */
-	slash = strrchr(path, '/');
-	dl = slash != NULL ? (size_t)(slash - path) + 1 : 0;
-	if ((dir = malloc(dl + sizeof("conf.d/") + NAME_MAX + 1)) == NULL) {
-		rc = ccauth_error_set(err, CCAUTH_E_NOMEM, "%.128s: out of memory", path);
-		goto out;
-	}
-	memcpy(dir, path, dl);
-	memcpy(dir + dl, "conf.d", sizeof("conf.d"));
-	if ((rc = list_dropins(dir, &names, &nnames, err)) != CCAUTH_OK)
-		goto out;
-	for (size_t i = 0; i < nnames && rc == CCAUTH_OK; i++) {
-		snprintf(dir + dl, sizeof("conf.d/") + NAME_MAX + 1, "conf.d/%s", names[i]);
-		free(buf);
-		if ((rc = ccauth_credfile_read_trusted("", dir, CCAUTH_CONFIG_MAX_BYTES, &buf, &len, err)) == CCAUTH_OK)
-			rc = parse_file(&p, buf, len, dir);
-	}
-	if (rc == CCAUTH_OK)
-		rc = finish(&p);
-out:
-	parser_end(&p);
-	free_names(names, nnames);
-	free(dir);
-	free(buf);
-	if (rc != CCAUTH_OK) {
-		ccauth_config_free(p.cfg);
-		return rc;
-	}
+	ccauth_config_parser_end(&p);
 	*out = p.cfg;
 	return CCAUTH_OK;
 }
@@ -1202,16 +830,4 @@ const struct ccauth_issuer_conf *ccauth_config_issuer_by_iss(const struct ccauth
 			return &cfg->issuers[i];
 	}
 	return NULL;
-}
-
-const char *ccauth_config_default_path(const char *explicit_path)
-{
-	const char *env;
-
-	if (explicit_path != NULL && *explicit_path != '\0')
-		return explicit_path;
-	env = secure_getenv("CCAUTH_CONF");
-	if (env != NULL && *env != '\0')
-		return env;
-	return CCAUTH_DEFAULT_CONFIG;
 }

@@ -211,7 +211,7 @@ enum ccauth_status ccauth_credfile_read_all(const char *what, const char *path, 
 	return CCAUTH_OK;
 }
 
-static const char *errno_text(int e)
+const char *ccauth_credfile_errno_text(int e)
 {
 	switch (e) {
 	case ENOENT:
@@ -242,22 +242,23 @@ enum ccauth_status ccauth_credfile_read_trusted(const char *label, const char *p
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: cannot open: %s", label, path,
-		                        errno_text(errno));
+		                        ccauth_credfile_errno_text(errno));
 	if (fstat(fd, &st) != 0)
-		rc =
-		    ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: cannot stat: %s", label, path, errno_text(errno));
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: cannot stat: %s", label, path,
+		                      ccauth_credfile_errno_text(errno));
 	else if (!S_ISREG(st.st_mode))
 		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: not a regular file", label, path);
 	else if ((st.st_mode & 022) != 0)
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: writable by group or others: chmod go-w it", label,
-		                      path);
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: writable by group or others: chmod go-w it",
+		                      label, path);
 	else if (!ccauth_credfile_owner_ok(&st))
 		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: owned by uid %lu, not root or the current user",
 		                      label, path, (unsigned long)st.st_uid);
 	else if ((buf = malloc(cap + 1)) == NULL)
 		rc = ccauth_error_set(err, CCAUTH_E_NOMEM, "%s%.128s: out of memory", label, path);
 	else if ((e = ccauth_credfile_read_fd(fd, buf, cap, outlen)) != 0)
-		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: cannot read: %s", label, path, errno_text(e));
+		rc = ccauth_error_set(err, CCAUTH_E_CONFIG, "%s%.128s: cannot read: %s", label, path,
+		                      ccauth_credfile_errno_text(e));
 	close(fd);
 	if (rc != CCAUTH_OK) {
 		free(buf);

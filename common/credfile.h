@@ -12,6 +12,8 @@
  * or the effective uid, not writable by group or others. */
 int ccauth_credfile_owner_ok(const struct stat *sb);
 int ccauth_credfile_is_trusted(const struct stat *sb);
+/* A short reason for errno e after an open, stat or read failed ("no such file", ...), for messages. */
+const char *ccauth_credfile_errno_text(int e);
 
 /* A credential (client secret, private key, TLS key) is judged by the process that reads it, when it
  * reads it (design.md "Secrets", issue #8): a regular file owned by root or the effective uid,
