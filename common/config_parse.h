@@ -1,7 +1,7 @@
-/* Internal to the configuration layer: the parser state and the steps that config.c (the key
- * tables and the INI syntax), config_check.c (defaults and cross-checks) and config_load.c (the
- * main file and its conf.d drop-ins) share.  Included by those three files only: everyone else uses
- * config.h. */
+/* Internal to the configuration layer: the parser state, the key types and the steps that config.c
+ * (the key tables and the INI syntax), config_store.c (one value into its field), config_check.c
+ * (defaults and cross-checks) and config_load.c (the main file and its conf.d drop-ins) share.
+ * Included by those four files only: everyone else uses config.h. */
 #ifndef CCAUTH_CONFIG_PARSE_H
 #define CCAUTH_CONFIG_PARSE_H
 
@@ -13,6 +13,45 @@
 
 struct ccauth_config;
 struct ccauth_client_conf;
+
+enum vtype {
+	V_INT,        /* int, range min..max */
+	V_STR,        /* any string, empty = unset */
+	V_PATH,       /* absolute path, empty = unset */
+	V_SECRET,     /* absolute path of a credential file: checked when read, by the reader (credfile.c) */
+	V_CREDFILE,   /* the same, or a plain name looked up in $CREDENTIALS_DIRECTORY when read */
+	V_TRUSTFILE,  /* absolute path of a file of trust anchors (ca_file), checked when it exists */
+	V_TRUSTDIR,   /* absolute path of a directory of trust anchors (ca_path), checked when it exists */
+	V_CACHEDIR,   /* absolute path or "" */
+	V_URL,        /* https URL, empty = unset */
+	V_PROXY,      /* "", "env" or a proxy URL */
+	V_NAME,       /* a section name */
+	V_LIST,       /* space-separated list, may be empty */
+	V_LIST1,      /* space-separated list, at least one element */
+	V_BOOL,       /* int 0/1 */
+	V_AUTH,       /* enum ccauth_auth_method */
+	V_INTROSPECT, /* enum ccauth_introspect_mode */
+	V_ALGS,       /* unsigned bitmask */
+	V_SIGNALG,    /* int enum ccauth_alg */
+	V_FRACTION,   /* double in (0,1] */
+	V_TEMPLATE,   /* username template */
+	V_PROFILE,    /* int enum ccauth_profile */
+	V_TOKENTYPE,  /* "CLAIM VALUE" or "none" into token_type_claim/_value */
+	V_GRANT,      /* int enum ccauth_grant */
+	V_ASSERTTYPE, /* int enum ccauth_assertion_type */
+	V_SUBJTYPE,   /* int enum ccauth_subject_type */
+	V_ASSERTAUD,  /* int enum ccauth_assertion_aud */
+	V_ASSERTURL,  /* https URL or env:NAME */
+	V_ENVNAME,    /* an environment variable name */
+	V_URI,        /* an absolute URI (a token type identifier) */
+};
+
+struct key {
+	const char *name;
+	enum vtype type;
+	size_t off;
+	int min, max;
+};
 
 enum ccauth_config_section { SEC_NONE, SEC_GLOBAL, SEC_CLIENT, SEC_ISSUER };
 
@@ -44,6 +83,11 @@ static inline enum ccauth_status pnomem(struct ccauth_config_parser *p)
 	return ccauth_error_set(p->err, CCAUTH_E_NOMEM, "%.128s:%d: out of memory", p->name, p->line);
 }
 
+/* A section name: A-Z a-z 0-9 . _ -, at most 64 (config_store.c) */
+int ccauth_config_name_ok(const char *s, size_t len);
+/* Store one value (v, NUL-terminated, trimmed) for key k into the struct at base (config_store.c). */
+enum ccauth_status ccauth_config_set_value(struct ccauth_config_parser *p, const struct key *k, void *base,
+                                           const char *v);
 /* room for element n of *arr (capacity *cap, doubled when full); NULL when out of memory */
 void *ccauth_config_grow(void *arr, size_t n, size_t *cap, size_t size);
 /* 0 when name is new to map (now added), else the error to return */
