@@ -357,6 +357,47 @@ static int64_t mono_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
+/* The failure marker of a token key: when the last fetch under the cross-process lock failed as
+ * "unavailable" (its expires; the stale time only keeps it on disk for a minute). */
+static char *failed_key(const char *key, size_t keylen, size_t *len)
+{
+	char *k = malloc(keylen + sizeof("\nfailed"));
+
+	if (k != NULL) {
+		memcpy(k, key, keylen);
+		memcpy(k + keylen, "\nfailed", sizeof("\nfailed"));
+		*len = keylen + sizeof("\nfailed") - 1;
+	}
+	return k;
+}
+
+static int failed_since(struct ccauth_tokens *t, const char *key, size_t keylen, time_t since)
+{
+	struct ccauth_cache_entry m = {0};
+	size_t len = 0;
+	char *k = failed_key(key, keylen, &len);
+	int found = 0, r;
+
+	if (k == NULL)
+		return 0;
+	r = ccauth_cache_get(t->cache, k, len, &m, &found, NULL) == CCAUTH_OK && found && (time_t)m.expires >= since;
+	ccauth_cache_entry_free(&m);
+	free(k);
+	return r;
+}
+
+static void mark_failed(struct ccauth_tokens *t, const char *key, size_t keylen)
+{
+	struct ccauth_error lerr;
+	size_t len = 0;
+	char *k = failed_key(key, keylen, &len);
+
+	if (k != NULL && t->cache != NULL &&
+	    ccauth_cache_put(t->cache, k, len, "1", 1, time(NULL), time(NULL) + 60, &lerr) != CCAUTH_OK)
+		ccauth_log(t->log, LOG_DEBUG, "token: failure marker not stored: %s", lerr.msg);
+	free(k);
+}
+
 /* Memory missed: disk, then the AS under the cross-process lock.  fallback (ours, may be NULL) is a
  * still-usable older token. */
 static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_client_conf *client, const char *endpoint,
@@ -369,6 +410,8 @@ static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_cl
 	enum ccauth_status st;
 	int force = (flags & CCAUTH_TOKEN_FORCE_NEW) != 0, locked;
 	int64_t waited;
+	time_t waiting_since;
+	struct timespec t0, t1;
 
 	if (!force) {
 		tok = ccauth_token_disk_load(t->cache, t->log, key, keylen);
@@ -383,7 +426,10 @@ static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_cl
 		tok = NULL;
 	}
 	waited = mono_s();
+	waiting_since = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	locked = ccauth_cache_lock(t->cache, key, keylen, (t->cfg->timeout + 1) * 1000, &lk, &lerr) == CCAUTH_OK;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	now += mono_s() - waited;
 	if (locked && !force && t->cache != NULL) {
 		/* another process may have fetched while we waited */
@@ -392,6 +438,14 @@ static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_cl
 			goto done;
 		ccauth_token_free(tok);
 		tok = NULL;
+		/* or failed: share its failure instead of asking the AS again (a free lock is taken at
+		 * once, a busy one costs at least one poll of cache.c: only those who waited see it) */
+		if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 5 &&
+		    failed_since(t, key, keylen, waiting_since)) {
+			st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE,
+			                      "the token request of another process just failed");
+			goto failed;
+		}
 	}
 	if (!locked) {
 		ccauth_log(t->log, LOG_NOTICE, "token: %s", lerr.msg);
@@ -404,18 +458,23 @@ static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_cl
 	st = fetch(t, client, endpoint, NULL, 0, now, &tok, err);
 	if (st == CCAUTH_OK) {
 		ccauth_token_disk_store(t->cache, t->log, key, keylen, tok);
-	} else if (st == CCAUTH_E_UNAVAILABLE && usable(fallback, now)) {
+		goto done;
+	}
+	if (st == CCAUTH_E_UNAVAILABLE && locked)
+		mark_failed(t, key, keylen);
+failed:
+	if (st == CCAUTH_E_UNAVAILABLE && usable(fallback, now)) {
 		ccauth_log(t->log, LOG_WARNING, "token: %s; using the cached token until it expires",
 		           err != NULL ? err->msg : "AS unavailable");
 		if (err != NULL)
 			ccauth_error_clear(err);
 		tok = fallback;
 		fallback = NULL;
-	} else {
-		ccauth_cache_unlock(&lk);
-		ccauth_token_free(fallback);
-		return st;
+		goto done;
 	}
+	ccauth_cache_unlock(&lk);
+	ccauth_token_free(fallback);
+	return st;
 done:
 	ccauth_cache_unlock(&lk);
 	ccauth_token_free(fallback);

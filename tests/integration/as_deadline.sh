@@ -106,5 +106,38 @@ if [ -x "$DRIVER" ]; then
 else
 	skip "PAM mode=secret, slow token and JWKS" "pam_driver not built"
 fi
+# --- 4 processes, one token key, a token endpoint that fails after 2 s ------------------------
+# the first fetches under the cross-process lock; those waiting for it share its failure instead
+# of asking again (before: one request each, in sequence)
+mkdir -p "$W/tcache"
+printf 's3cret\n' >"$W/tok.secret"
+cat >"$W/tokfail.conf" <<EOF
+[global]
+ca_file = $CA/ca.crt
+cache_dir = $W/tcache
+timeout = 5
+[client c]
+token_endpoint = $FI/token-slow?s=2&fail=1
+client_id = c
+client_secret_file = $W/tok.secret
+EOF
+before=$(stat_count /token-slow)
+pids=""
+for i in 1 2 3 4; do
+	(
+		t0=$(ms)
+		"$CCAUTH" -c "$W/tokfail.conf" token c >/dev/null 2>"$W/tokfail-$i.err"
+		echo "$? $(($(ms) - t0))" >"$W/tokfail-$i.res"
+	) &
+	pids="$pids $!"
+	[ $i -eq 1 ] && sleep 0.3
+done
+wait $pids
+diag "4 token processes, endpoint failing after 2 s: $(cut -d' ' -f2 "$W"/tokfail-*.res | sort -n | tr '\n' ' ')ms"
+check "4 token processes against a failing endpoint: all exit 3" [ "$(cut -d' ' -f1 "$W"/tokfail-*.res | sort -u)" = 3 ]
+n=$(($(stat_count /token-slow) - before))
+check "4 token processes against a failing endpoint: 1 token request ($n)" [ "$n" = 1 ]
+check "  the waiters say why" grep -q "another process just failed" "$W"/tokfail-1.err "$W"/tokfail-2.err "$W"/tokfail-3.err "$W"/tokfail-4.err
+
 fpost "$FI/jwks-slow?s=0" >/dev/null
 done_testing

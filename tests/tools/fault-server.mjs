@@ -25,7 +25,7 @@
 //   GET  /jwks                      current keys (ES256 kid k1, k2, ...); 503 while down
 //   POST /rotate[?keep=1]           new key with the next kid (keep=1 also keeps the old one)
 //   POST /token-slow?s=N            after N seconds, a token response with a JWT of the current
-//                                   key for client service-a (aud urn:test:pam)
+//                                   key for client service-a (aud urn:test:pam); with fail=1 a 503
 //   POST /rekey                     new key material under the current kid (a botched rotation)
 //   POST /jwks-down?on=1|0          toggle JWKS availability
 //   POST /jwks-max-age?s=N          Cache-Control max-age of /jwks (default 300)
@@ -224,8 +224,10 @@ async function handler(req, res) {
     if (p === '/token-slow') {
       const now = Math.floor(Date.now() / 1000);
       const at = sign({ iss: ISSUER, sub: 'service-a', client_id: 'service-a', aud: 'urn:test:pam', iat: now, exp: now + 300 });
-      const t = setTimeout(() => json(res, 200, { access_token: at, token_type: 'Bearer', expires_in: 300 }),
-        Number(q.get('s') || 1) * 1000);
+      const t = setTimeout(() => (q.get('fail') === '1'
+        ? json(res, 503, { error: 'temporarily_unavailable' })
+        : json(res, 200, { access_token: at, token_type: 'Bearer', expires_in: 300 })),
+      Number(q.get('s') || 1) * 1000);
       res.on('close', () => clearTimeout(t));
       return undefined;
     }
