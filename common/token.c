@@ -357,47 +357,6 @@ static int64_t mono_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
-/* The failure marker of a token key: when the last fetch under the cross-process lock failed as
- * "unavailable" (its expires; the stale time only keeps it on disk for a minute). */
-static char *failed_key(const char *key, size_t keylen, size_t *len)
-{
-	char *k = malloc(keylen + sizeof("\nfailed"));
-
-	if (k != NULL) {
-		memcpy(k, key, keylen);
-		memcpy(k + keylen, "\nfailed", sizeof("\nfailed"));
-		*len = keylen + sizeof("\nfailed") - 1;
-	}
-	return k;
-}
-
-static int failed_since(struct ccauth_tokens *t, const char *key, size_t keylen, time_t since)
-{
-	struct ccauth_cache_entry m = {0};
-	size_t len = 0;
-	char *k = failed_key(key, keylen, &len);
-	int found = 0, r;
-
-	if (k == NULL)
-		return 0;
-	r = ccauth_cache_get(t->cache, k, len, &m, &found, NULL) == CCAUTH_OK && found && (time_t)m.expires >= since;
-	ccauth_cache_entry_free(&m);
-	free(k);
-	return r;
-}
-
-static void mark_failed(struct ccauth_tokens *t, const char *key, size_t keylen)
-{
-	struct ccauth_error lerr;
-	size_t len = 0;
-	char *k = failed_key(key, keylen, &len);
-
-	if (k != NULL && t->cache != NULL &&
-	    ccauth_cache_put(t->cache, k, len, "1", 1, time(NULL), time(NULL) + 60, &lerr) != CCAUTH_OK)
-		ccauth_log(t->log, LOG_DEBUG, "token: failure marker not stored: %s", lerr.msg);
-	free(k);
-}
-
 /* Memory missed: disk, then the AS under the cross-process lock.  fallback (ours, may be NULL) is a
  * still-usable older token. */
 static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_client_conf *client, const char *endpoint,
@@ -441,7 +400,7 @@ static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_cl
 		/* or failed: share its failure instead of asking the AS again (a free lock is taken at
 		 * once, a busy one costs at least one poll of cache.c: only those who waited see it) */
 		if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 5 &&
-		    failed_since(t, key, keylen, waiting_since)) {
+		    ccauth_token_disk_failed_since(t->cache, key, keylen, waiting_since)) {
 			st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE,
 			                      "the token request of another process just failed");
 			goto failed;
@@ -461,7 +420,7 @@ static enum ccauth_status obtain(struct ccauth_tokens *t, const struct ccauth_cl
 		goto done;
 	}
 	if (st == CCAUTH_E_UNAVAILABLE && locked)
-		mark_failed(t, key, keylen);
+		ccauth_token_disk_mark_failed(t->cache, t->log, key, keylen);
 failed:
 	if (st == CCAUTH_E_UNAVAILABLE && usable(fallback, now)) {
 		ccauth_log(t->log, LOG_WARNING, "token: %s; using the cached token until it expires",

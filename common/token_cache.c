@@ -208,3 +208,45 @@ void ccauth_token_disk_store(struct ccauth_cache *cache, const struct ccauth_log
 		ccauth_log(log, LOG_WARNING, "token cache: %s", err.msg);
 	ccauth_free_secret(data, len + 1);
 }
+
+static char *failed_key(const char *key, size_t keylen, size_t *len)
+{
+	char *k = malloc(keylen + sizeof("\nfailed"));
+
+	if (k != NULL) {
+		memcpy(k, key, keylen);
+		memcpy(k + keylen, "\nfailed", sizeof("\nfailed"));
+		*len = keylen + sizeof("\nfailed") - 1;
+	}
+	return k;
+}
+
+int ccauth_token_disk_failed_since(struct ccauth_cache *cache, const char *key, size_t keylen, time_t since)
+{
+	struct ccauth_cache_entry m = {0};
+	size_t len = 0;
+	char *k;
+	int found = 0, r;
+
+	if (cache == NULL || (k = failed_key(key, keylen, &len)) == NULL)
+		return 0;
+	r = ccauth_cache_get(cache, k, len, &m, &found, NULL) == CCAUTH_OK && found && (time_t)m.expires >= since;
+	ccauth_cache_entry_free(&m);
+	free(k);
+	return r;
+}
+
+void ccauth_token_disk_mark_failed(struct ccauth_cache *cache, const struct ccauth_log *log, const char *key,
+                                   size_t keylen)
+{
+	struct ccauth_error lerr;
+	size_t len = 0;
+	char *k;
+
+	if (cache == NULL || (k = failed_key(key, keylen, &len)) == NULL)
+		return;
+	/* expires is when the fetch failed; the stale time only keeps the marker on disk */
+	if (ccauth_cache_put(cache, k, len, "1", 1, time(NULL), time(NULL) + 60, &lerr) != CCAUTH_OK)
+		ccauth_log(log, LOG_DEBUG, "token: failure marker not stored: %s", lerr.msg);
+	free(k);
+}

@@ -9,6 +9,8 @@
 #include "config.h"
 #include "error.h"
 #include "log.h"
+#include <time.h>
+
 #include "token_response.h"
 
 /* The cache key string from the configuration alone (length-prefixed token endpoint, client_id,
@@ -32,5 +34,13 @@ struct ccauth_token *ccauth_token_disk_decode(const char *data, size_t len);
 /* Store tok under key until its refresh time (best effort: a failure is logged). */
 void ccauth_token_disk_store(struct ccauth_cache *cache, const struct ccauth_log *log, const char *key, size_t keylen,
                              const struct ccauth_token *tok);
+
+/* The failure marker of key: a fetch under the cross-process lock failed as "unavailable" at some
+ * time; those who were waiting for that fetch share its failure instead of asking the AS again.
+ * _mark_failed records now (best effort, kept on disk for a minute); _failed_since is 1 when the
+ * last failure was at or after since. */
+void ccauth_token_disk_mark_failed(struct ccauth_cache *cache, const struct ccauth_log *log, const char *key,
+                                   size_t keylen);
+int ccauth_token_disk_failed_since(struct ccauth_cache *cache, const char *key, size_t keylen, time_t since);
 
 #endif
