@@ -536,3 +536,24 @@ void ccauth_cache_unlock(struct ccauth_cache_lock *l)
 	close(l->fd);
 	l->fd = -1;
 }
+
+void ccauth_cache_mark_failed(struct ccauth_cache *c, const char *key, size_t keylen, const struct ccauth_log *log)
+{
+	struct ccauth_error lerr;
+
+	/* expires is when the fetch failed; the stale time only keeps the marker on disk */
+	if (c != NULL && ccauth_cache_put(c, key, keylen, "1", 1, time(NULL), time(NULL) + 60, &lerr) != CCAUTH_OK)
+		ccauth_log(log, LOG_DEBUG, "cache: failure marker not stored: %s", lerr.msg);
+}
+
+int ccauth_cache_failed_since(struct ccauth_cache *c, const char *key, size_t keylen, time_t since)
+{
+	struct ccauth_cache_entry m = {0};
+	int found = 0, r;
+
+	if (c == NULL)
+		return 0;
+	r = ccauth_cache_get(c, key, keylen, &m, &found, NULL) == CCAUTH_OK && found && (time_t)m.expires >= since;
+	ccauth_cache_entry_free(&m);
+	return r;
+}

@@ -70,6 +70,13 @@ enum ccauth_status ccauth_cache_remove(struct ccauth_cache *c, const char *key, 
 
 void ccauth_cache_entry_free(struct ccauth_cache_entry *e);
 
+/* A failure marker under key: a fetch made under the cross-process lock failed as "unavailable".
+ * Those who were waiting for that fetch share its failure instead of asking the AS again.
+ * _mark_failed records now (best effort, logged; kept on disk for a minute); _failed_since is 1
+ * when the last failure was at or after since.  Used for JWKS and token fetches alike. */
+void ccauth_cache_mark_failed(struct ccauth_cache *c, const char *key, size_t keylen, const struct ccauth_log *log);
+int ccauth_cache_failed_since(struct ccauth_cache *c, const char *key, size_t keylen, time_t since);
+
 /* The file format: "CCAUTH-CACHE 1 EXPIRES STALE LEN\n" then LEN bytes of data (decimal numbers,
  * STALE >= EXPIRES).  0 and the fields (data points into buf) for a whole, well-formed file;
  * -1 otherwise.  Exposed for the fuzz target. */

@@ -260,16 +260,12 @@ static enum ccauth_status refresh(struct ccauth_keys *k, int force, int64_t now,
 		goto out;
 	/* the process we waited for failed: share its failure instead of asking the AS again (a short
 	 * negative cache: only for those that were already waiting) */
-	if (waited && ccauth_cache_get(k->env.cache, k->nkey, k->nkeylen, &m, &mfound, NULL) == CCAUTH_OK && mfound &&
-	    (time_t)m.expires >= waiting_since) {
+	if (waited && ccauth_cache_failed_since(k->env.cache, k->nkey, k->nkeylen, waiting_since)) {
 		st = ccauth_error_set(err, CCAUTH_E_UNAVAILABLE,
 		                      "[issuer %s]: the JWKS fetch of another process just failed", k->name);
-		ccauth_cache_entry_free(&m);
 		f->network_failed = 1;
 		goto stale;
 	}
-	ccauth_cache_entry_free(&m);
-	mfound = 0;
 	if (force && have) {
 		/* the marker's expires is when some process last forced a refetch (its stale time only
 		 * keeps it on disk): each reader applies its own min_refresh */
@@ -292,9 +288,7 @@ static enum ccauth_status refresh(struct ccauth_keys *k, int force, int64_t now,
 	if (st == CCAUTH_OK || st == CCAUTH_E_NOMEM)
 		goto out;
 	f->network_failed = 1;
-	if (ccauth_cache_put(k->env.cache, k->nkey, k->nkeylen, "1", 1, time(NULL), time(NULL) + 60, &lerr) !=
-	    CCAUTH_OK)
-		ccauth_log(k->env.log, LOG_DEBUG, "[issuer %s]: failure marker not stored: %s", k->name, lerr.msg);
+	ccauth_cache_mark_failed(k->env.cache, k->nkey, k->nkeylen, k->env.log);
 stale:
 	/* a process starting while the AS is down: the disk's expired copy, within max_stale */
 	if (!have && found && now < (int64_t)e.expires + k->env.max_stale &&

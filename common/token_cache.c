@@ -223,15 +223,13 @@ static char *failed_key(const char *key, size_t keylen, size_t *len)
 
 int ccauth_token_disk_failed_since(struct ccauth_cache *cache, const char *key, size_t keylen, time_t since)
 {
-	struct ccauth_cache_entry m = {0};
 	size_t len = 0;
 	char *k;
-	int found = 0, r;
+	int r;
 
 	if (cache == NULL || (k = failed_key(key, keylen, &len)) == NULL)
 		return 0;
-	r = ccauth_cache_get(cache, k, len, &m, &found, NULL) == CCAUTH_OK && found && (time_t)m.expires >= since;
-	ccauth_cache_entry_free(&m);
+	r = ccauth_cache_failed_since(cache, k, len, since);
 	free(k);
 	return r;
 }
@@ -239,14 +237,11 @@ int ccauth_token_disk_failed_since(struct ccauth_cache *cache, const char *key, 
 void ccauth_token_disk_mark_failed(struct ccauth_cache *cache, const struct ccauth_log *log, const char *key,
                                    size_t keylen)
 {
-	struct ccauth_error lerr;
 	size_t len = 0;
 	char *k;
 
 	if (cache == NULL || (k = failed_key(key, keylen, &len)) == NULL)
 		return;
-	/* expires is when the fetch failed; the stale time only keeps the marker on disk */
-	if (ccauth_cache_put(cache, k, len, "1", 1, time(NULL), time(NULL) + 60, &lerr) != CCAUTH_OK)
-		ccauth_log(log, LOG_DEBUG, "token: failure marker not stored: %s", lerr.msg);
+	ccauth_cache_mark_failed(cache, k, len, log);
 	free(k);
 }
