@@ -6,6 +6,9 @@
  *   ldap_bind URI N reuse|new oauth-fresh KEY.pem ISS AUD CLIENT_ID
  *                                                    N different RS256 tokens minted before timing
  *                                                    (unique jti): every bind verifies a signature
+ *   ldap_bind URI N reuse|new floor TOKEN            mechanism X-CCAUTH-FLOOR (bench/floor_mech.c,
+ *                                                    which ignores it) with the bytes an OAUTHBEARER
+ *                                                    bind of TOKEN sends: the floor of a SASL bind
  *
  * One untimed bind of the same mode comes first (plugin loading is not a bind's cost).
  *
@@ -120,7 +123,7 @@ static LDAP *open_ld(const char *uri)
 	return ld;
 }
 
-enum mode { M_SIMPLE, M_EXTERNAL, M_OAUTH, M_OAUTH_FRESH };
+enum mode { M_SIMPLE, M_EXTERNAL, M_OAUTH, M_OAUTH_FRESH, M_FLOOR };
 
 static int bind_once(LDAP *ld, enum mode m, const char *dn, const char *pw, const char *token)
 {
@@ -134,6 +137,10 @@ static int bind_once(LDAP *ld, enum mode m, const char *dn, const char *pw, cons
 		return ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
 	case M_EXTERNAL:
 		return ldap_sasl_interactive_bind_s(ld, NULL, "EXTERNAL", NULL, NULL, LDAP_SASL_QUIET, interact, NULL);
+	case M_FLOOR: /* token: the whole RFC 7628 client message, sent as is (no libsasl here) */
+		cred.bv_val = (char *)token;
+		cred.bv_len = strlen(token);
+		return ldap_sasl_bind_s(ld, NULL, "X-CCAUTH-FLOOR", &cred, NULL, NULL, NULL);
 	default:
 		return ldap_sasl_interactive_bind_s(ld, NULL, "OAUTHBEARER", NULL, NULL, LDAP_SASL_QUIET, interact, &t);
 	}
@@ -167,6 +174,16 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[4], "oauth") == 0 && argc == 6) {
 		m = M_OAUTH;
 		token = argv[5];
+	} else if (strcmp(argv[4], "floor") == 0 && argc == 6) {
+		/* what the OAUTHBEARER client sends for this token: gs2 header, auth=Bearer, 2 x kvsep */
+		size_t len = strlen(argv[5]) + sizeof("n,,\001auth=Bearer \001\001");
+		char *msg = malloc(len);
+
+		if (msg == NULL)
+			return 2;
+		snprintf(msg, len, "n,,\001auth=Bearer %s\001\001", argv[5]);
+		m = M_FLOOR;
+		token = msg;
 	} else if (strcmp(argv[4], "oauth-fresh") == 0 && argc == 9) {
 		FILE *f = fopen(argv[5], "r");
 		EVP_PKEY *key = f != NULL ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
@@ -235,9 +252,11 @@ int main(int argc, char **argv)
 	for (long i = 0; tokens != NULL && i <= n; i++)
 		free(tokens[i]);
 	free(tokens);
+	if (m == M_FLOOR)
+		free((char *)token);
 	return 0;
 usage:
 	fprintf(stderr, "usage: ldap_bind URI N reuse|new simple DN PW | external | oauth TOKEN |"
-	                " oauth-fresh KEY ISS AUD CLIENT_ID\n");
+	                " oauth-fresh KEY ISS AUD CLIENT_ID | floor TOKEN\n");
 	return 2;
 }

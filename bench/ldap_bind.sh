@@ -12,6 +12,11 @@
 # Then the same with a slapd that has no authz-regexp rules (EXTERNAL, cached, first-seen: the
 # bind DN is the SASL name itself, as when ACLs and authzTo name uid=ID,cn=oauthbearer,cn=auth),
 # slapd's RSS, and the same without the plugin (SASL_PATH without it; mech_list EXTERNAL).
+# Both slapds with the plugin also offer X-CCAUTH-FLOOR (bench/floor_mech.c), a mechanism that
+# ignores the very bytes of an OAUTHBEARER bind and hands slapd a fixed name: the floor of any
+# SASL mechanism but EXTERNAL in slapd (whose name slapd takes as a normalised DN as is, while any
+# other mechanism's name becomes uid=NAME,cn=MECH,cn=auth and is parsed and normalised).  Cached
+# OAUTHBEARER minus the floor is the plugin's own share of a bind.
 #
 # Every OAUTHBEARER figure is also printed as a ratio to SASL EXTERNAL of the same slapd in the same
 # run (EXTERNAL needs ldapi, so TCP rows use the ldapi EXTERNAL of the same connection mode), and
@@ -34,11 +39,13 @@ top_srcdir=$(cd "$here/.." && pwd)
 top_builddir=${top_builddir:-$(pwd)}
 bin="$top_builddir/bench/ldap_bind"
 plugdir="$top_builddir/sasl/.libs"
+floordir="$top_builddir/bench/.libs"
 n_reuse=${1:-2000}
 n_new=${2:-1000}
 rounds=${3:-3}
 [ -x "$bin" ] || { echo "ldap_bind.sh: $bin not built (run from the build directory)" >&2; exit 2; }
 [ -f "$plugdir/libccauth.so" ] || { echo "ldap_bind.sh: $plugdir/libccauth.so not built" >&2; exit 2; }
+[ -f "$floordir/libccauth-floor.so" ] || { echo "ldap_bind.sh: $floordir/libccauth-floor.so not built" >&2; exit 2; }
 
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/jose.sh"
@@ -137,6 +144,7 @@ run_rounds() {
 					case $m in
 					simple) bench_mode "${_pre}simple" $tr $conn "$n" simple "uid=alice,ou=people,dc=example,dc=test" alice-pw ;;
 					external) [ $tr = tcp ] || bench_mode "${_pre}external" $tr $conn "$n" external ;;
+					floor) bench_mode "${_pre}floor" $tr $conn "$n" floor "$good" ;;
 					cached) bench_mode "${_pre}oauth-cached" $tr $conn "$n" oauth "$good" ;;
 					first-seen) bench_mode "${_pre}oauth-first-seen" $tr $conn "$n" oauth-fresh "$W/key.pem" "$ISS" "$AUD" svc-bench ;;
 					esac
@@ -149,21 +157,21 @@ run_rounds() {
 
 D1="$W/with"
 slapd_dir=$D1
-start "$D1" "$plugdir" "OAUTHBEARER EXTERNAL"
+start "$D1" "$plugdir:$floordir" "OAUTHBEARER EXTERNAL X-CCAUTH-FLOOR"
 SASL_PATH_CLIENT=$plugdir
 # the token of the cached mode (validated at its first bind, then a cache hit)
 good=$(slapd_static_token "$W" "$ISS" "$AUD" svc-bench)
 rss_start=$(rss "$D1")
-run_rounds "" simple external cached first-seen
+run_rounds "" simple external floor cached first-seen
 rss_with=$(rss "$D1")
 slapd_stop "$D1"
 
 D3="$W/noregexp"
 slapd_dir=$D3
 export SLAPD_NO_AUTHZ_REGEXP=1
-start "$D3" "$plugdir" "OAUTHBEARER EXTERNAL"
+start "$D3" "$plugdir:$floordir" "OAUTHBEARER EXTERNAL X-CCAUTH-FLOOR"
 unset SLAPD_NO_AUTHZ_REGEXP
-run_rounds "noregexp-" external cached first-seen
+run_rounds "noregexp-" external floor cached first-seen
 slapd_stop "$D3"
 
 D2="$W/without"
@@ -197,7 +205,7 @@ awk '
 		ccpu[key] = ccpu[key] " " v["client_cpu_us"]
 	}
 	END {
-		nl = split("simple external oauth-cached oauth-first-seen noregexp-external noregexp-oauth-cached noregexp-oauth-first-seen noplugin-simple noplugin-external", L, " ")
+		nl = split("simple external floor oauth-cached oauth-first-seen noregexp-external noregexp-floor noregexp-oauth-cached noregexp-oauth-first-seen noplugin-simple noplugin-external", L, " ")
 		split("ldapi/reuse ldapi/new tcp/reuse tcp/new", C, " ")
 		for (c = 1; c <= 4; c++) {
 			b = "simple " C[c]
@@ -211,15 +219,15 @@ awk '
 				s = lowest(scpu[k]); cl = lowest(ccpu[k])
 				# EXTERNAL exists over ldapi only: TCP rows compare with ldapi EXTERNAL, same conn mode
 				e = ext_label(L[i]) " ldapi/" tc[2]
-				ex = (L[i] ~ /oauth/ && (e in best)) ? sprintf("%10.2f", s / lowest(scpu[e])) : sprintf("%10s", "-")
+				ex = (L[i] ~ /oauth|floor/ && (e in best)) ? sprintf("%10.2f", s / lowest(scpu[e])) : sprintf("%10s", "-")
 				printf "%-11s %-26s %9.0f %8.3f %8.2f %10.1f %10.1f %8.2f %s\n", C[c], L[i], best[k], 1000 / best[k], best[k] / best[b], s, cl, (bs + bc) / (s + cl), ex
 				us[L[i] " " C[c]] = s
 			}
 		}
 		printf "\nslapd CPU per bind (%s), ldapi, one reused connection / a new connection per bind:\n", unit
 		printf "%-30s %12s %12s\n", "", "reuse", "new"
-		split("simple external oauth-cached oauth-first-seen noregexp-external noregexp-oauth-cached noregexp-oauth-first-seen", S, " ")
-		for (i = 1; i <= 7; i++)
+		ns = split("simple external floor oauth-cached oauth-first-seen noregexp-external noregexp-floor noregexp-oauth-cached noregexp-oauth-first-seen", S, " ")
+		for (i = 1; i <= ns; i++)
 			printf "%-30s %12.1f %12.1f\n", S[i], us[S[i] " ldapi/reuse"], us[S[i] " ldapi/new"]
 		for (m = 1; m <= 2; m++) {
 			cm = m == 1 ? "ldapi/reuse" : "ldapi/new"
@@ -227,6 +235,9 @@ awk '
 				us["oauth-first-seen " cm] / us["oauth-cached " cm], us["noregexp-oauth-first-seen " cm] / us["noregexp-oauth-cached " cm],
 				us["external " cm] / us["oauth-cached " cm], us["noregexp-external " cm] / us["noregexp-oauth-cached " cm],
 				us["oauth-cached " cm] - us["noregexp-oauth-cached " cm], unit
+			printf "%s, without authz-regexp: the floor of a non-EXTERNAL mechanism costs slapd %.1f %s more than EXTERNAL (EXTERNAL / floor, speed: %.2f, the best any such mechanism can reach); what the plugin itself adds to a cached bind is %.1f %s (floor / cached, speed: %.2f)\n", cm,
+				us["noregexp-floor " cm] - us["noregexp-external " cm], unit, us["noregexp-external " cm] / us["noregexp-floor " cm],
+				us["noregexp-oauth-cached " cm] - us["noregexp-floor " cm], unit, us["noregexp-floor " cm] / us["noregexp-oauth-cached " cm]
 		}
 	}' unit="$unit" "$W/runs"
 echo "slapd and client pinned to CPU: ${cpu:-no (scheduler's choice)}; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
