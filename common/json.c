@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "util.h"
 
 #define FIRST_BLOCK_MIN 2048
 #define FIRST_BLOCK_MAX 16384
@@ -735,10 +736,7 @@ void ccauth_json_free(struct ccauth_json_doc *doc)
 	/* The header lives in the oldest block: read the chain before wiping anything. */
 	for (b = doc->cur; b != NULL; b = next) {
 		next = b->next;
-		/* memset then a compiler barrier (what glibc's explicit_bzero does): several times
-		 * faster than OPENSSL_cleanse on the few KiB of a token document. */
-		memset(b, 0, sizeof(*b) + b->used);
-		__asm__ __volatile__("" : : "r"(b) : "memory");
+		ccauth_wipe(b, sizeof(*b) + b->used);
 		free(b);
 	}
 }

@@ -4,11 +4,9 @@
 #include "autoconf.h"
 
 #include <pthread.h>
-#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "cache.h"
 #include "claims.h"
@@ -26,7 +24,6 @@
 #include "vcache.h"
 
 #define DEFAULT_CACHE_ENTRIES 4096
-#define HASH_SLOTS            16
 
 enum ccauth_status ccauth_validate_claims(const struct ccauth_issuer_conf *ic, const struct ccauth_json *claims,
                                           const char *typ, int64_t now, int64_t skew, struct ccauth_error *err)
@@ -49,15 +46,7 @@ struct issuer_rt {
 	struct ccauth_keys *remote; /* jwks_uri / discovery (keys.h: refresh, single flight, stale keys) */
 };
 
-/* EVP_MD_CTX pool for the token hash: one reused context per slot beats the one-shot SHA256()
- * (which fetches the digest every call) by 2x and allocates nothing per token. */
-struct hash_slot {
-	pthread_mutex_t mu;
-	EVP_MD_CTX *ctx;
-} __attribute__((aligned(64)));
-
 struct ccauth_validator {
-	struct hash_slot hash[HASH_SLOTS];
 	const struct ccauth_config *cfg;
 	struct issuer_rt *iss;
 	size_t niss;
@@ -65,7 +54,6 @@ struct ccauth_validator {
 	struct ccauth_vcache *cache; /* NULL: disabled */
 	struct ccauth_log log;
 	int64_t skew;
-	EVP_MD *sha256;
 	/* remote issuers and introspection: made with the first issuer that needs them; no I/O */
 	struct ccauth_http *http;
 	struct ccauth_cache *dcache;
@@ -197,13 +185,6 @@ void ccauth_validator_free(struct ccauth_validator *v)
 	ccauth_cache_close(v->dcache);
 	ccauth_http_free(v->http);
 	ccauth_vcache_free(v->cache);
-	for (size_t i = 0; i < HASH_SLOTS; i++) {
-		if (v->hash[i].ctx != NULL) {
-			EVP_MD_CTX_free(v->hash[i].ctx);
-			pthread_mutex_destroy(&v->hash[i].mu);
-		}
-	}
-	EVP_MD_free(v->sha256);
 	free(v);
 }
 
@@ -221,25 +202,13 @@ enum ccauth_status ccauth_validator_new(const struct ccauth_config *cfg, const s
 		opts = &defaults;
 	if (cfg == NULL)
 		return ccauth_error_set(err, CCAUTH_E_CONFIG, "no configuration");
-	if (posix_memalign((void **)&v, alignof(struct hash_slot), sizeof(*v)) != 0)
+	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
-	memset(v, 0, sizeof(*v));
 	v->cfg = cfg;
 	v->skew = cfg->clock_skew;
 	if (opts->log != NULL)
 		v->log = *opts->log;
 
-	v->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (v->sha256 == NULL) {
-		st = ccauth_error_set(err, CCAUTH_E_INTERNAL, "SHA-256 is not available");
-		goto fail;
-	}
-	for (size_t i = 0; i < HASH_SLOTS; i++) {
-		if (pthread_mutex_init(&v->hash[i].mu, NULL) != 0 || (v->hash[i].ctx = EVP_MD_CTX_new()) == NULL) {
-			st = ccauth_error_set(err, CCAUTH_E_NOMEM, "out of memory");
-			goto fail;
-		}
-	}
 
 	want = cfg->nissuers;
 	if (opts->issuers != NULL)
@@ -299,30 +268,6 @@ fail:
 /* ---- validation */
 
 /* 0, or -1 when OpenSSL failed: md is then garbage (maybe a previous token's hash) and unusable. */
-static int token_hash(struct ccauth_validator *v, const char *token, size_t len, unsigned char md[32])
-{
-	/* Threads' pthread_self() values are a stack size apart (low bits all equal): mix them so
-	 * that concurrent threads start at different slots instead of all fighting over one. */
-	uint64_t t = (uint64_t)(uintptr_t)pthread_self() * UINT64_C(0x9E3779B97F4A7C15);
-	size_t start = (size_t)(t >> 60) % HASH_SLOTS;
-	unsigned int mdlen;
-
-	for (size_t i = 0; i < HASH_SLOTS; i++) {
-		struct hash_slot *s = &v->hash[(start + i) % HASH_SLOTS];
-
-		if (pthread_mutex_trylock(&s->mu) != 0)
-			continue;
-		if (EVP_DigestInit_ex2(s->ctx, v->sha256, NULL) == 1 && EVP_DigestUpdate(s->ctx, token, len) == 1 &&
-		    EVP_DigestFinal_ex(s->ctx, md, &mdlen) == 1) {
-			pthread_mutex_unlock(&s->mu);
-			return 0;
-		}
-		pthread_mutex_unlock(&s->mu);
-		break;
-	}
-	return EVP_Digest(token, len, md, &mdlen, v->sha256, NULL) == 1 && mdlen == 32 ? 0 : -1;
-}
-
 /* exact, byte for byte: one hash lookup, whatever the number of issuers */
 static struct issuer_rt *route(struct ccauth_validator *v, const char *iss, size_t isslen)
 {
@@ -646,7 +591,7 @@ static enum ccauth_status validate(struct ccauth_validator *v, const char *token
 	if (!(scan & CCAUTH_TOKEN_SCAN_CHARS) && !ccauth_token_chars_ok(token, len))
 		return ccauth_error_set(err, CCAUTH_E_MALFORMED, "token contains NUL or whitespace");
 	/* 2: one hash serves as cache key and as fingerprint */
-	if (token_hash(v, token, len, md) != 0)
+	if (ccauth_sha256(token, len, md) != 0)
 		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "cannot hash the token (OpenSSL failure)");
 	*out = ccauth_vcache_get(v->cache, md, now);
 	if (*out != NULL)
@@ -715,7 +660,7 @@ static enum ccauth_status explain(struct ccauth_validator *v, const char *token,
 		st = ccauth_error_set(err, CCAUTH_E_MALFORMED, "token longer than %d bytes", CCAUTH_TOKEN_MAX);
 	else if (!ccauth_token_chars_ok(token, len))
 		st = ccauth_error_set(err, CCAUTH_E_MALFORMED, "token contains NUL or whitespace");
-	else if (token_hash(v, token, len, md) != 0)
+	else if (ccauth_sha256(token, len, md) != 0)
 		return ccauth_error_set(err, CCAUTH_E_INTERNAL, "cannot hash the token (OpenSSL failure)");
 	else
 		st = CCAUTH_OK;

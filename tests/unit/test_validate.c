@@ -585,26 +585,16 @@ static void test_cache(void **state)
 	free(t);
 }
 
-/* The token hash fails (an OpenSSL allocation failure): never an answer from an uninitialised
- * hash, which could be the previous token's and so hit its cache entry.  EVP_Digest and
- * EVP_DigestFinal_ex are wrapped for this test program (-Wl,--wrap in tests/Makefile.am). */
+/* The token hash fails (an OpenSSL failure): never an answer from an uninitialised hash, which
+ * could be the previous token's and so hit its cache entry.  ccauth_sha256 is wrapped for this
+ * test program (-Wl,--wrap in tests/Makefile.am). */
 static int fail_digest;
-int __real_EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size, const EVP_MD *type,
-                      ENGINE *impl);
-int __wrap_EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size, const EVP_MD *type,
-                      ENGINE *impl);
-int __real_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *size);
-int __wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *size);
+int __real_ccauth_sha256(const void *data, size_t len, unsigned char md[32]);
+int __wrap_ccauth_sha256(const void *data, size_t len, unsigned char md[32]);
 
-int __wrap_EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size, const EVP_MD *type,
-                      ENGINE *impl)
+int __wrap_ccauth_sha256(const void *data, size_t len, unsigned char md[32])
 {
-	return fail_digest ? 0 : __real_EVP_Digest(data, count, md, size, type, impl);
-}
-
-int __wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *size)
-{
-	return fail_digest ? 0 : __real_EVP_DigestFinal_ex(ctx, md, size);
+	return fail_digest ? -1 : __real_ccauth_sha256(data, len, md);
 }
 
 static void test_hash_failure(void **state)
