@@ -12,12 +12,8 @@
 . "$srcdir/lib/jose.sh"
 . "$srcdir/lib/slapd.sh"
 
-slapd_require
-command -v openssl >/dev/null 2>&1 || bail_skip_all "openssl not found"
-command -v node >/dev/null 2>&1 || bail_skip_all "node not found"
-plugdir="$top_builddir/sasl/.libs"
+slapd_require_plugin
 bind="$top_builddir/bench/ldap_bind"
-[ -f "$plugdir/libccauth.so" ] || bail_skip_all "sasl/.libs/libccauth.so not built"
 [ -x "$bind" ] || bail_skip_all "bench/ldap_bind not built (libldap missing)"
 command -v perl >/dev/null 2>&1 || bail_skip_all "perl not found"
 unshare -m sh -c 'd=$(mktemp -d) && mkdir "$d/u" "$d/w" &&
@@ -43,7 +39,6 @@ while [ ! -S "$W/devlog.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); 
 D="$W/slapd"
 mkdir -p "$D"
 port=$(as_free_port)
-export SASL_PATH="$plugdir"
 SLAPD_DEVLOG="$W/devlog.sock" SLAPD_LOGLEVEL=stats SLAPD_DEBUG=stats slapd_start "$D" "$port" "$W/ca" \
 	"mech_list: OAUTHBEARER EXTERNAL
 ccauth_config: $W/ccauth.conf" || bail_skip_all "slapd did not start"

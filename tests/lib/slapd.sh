@@ -1,6 +1,7 @@
 # A throw-away OpenLDAP slapd for integration scripts (sourced, POSIX sh; needs root).
 #
 #   slapd_require              skip the whole script (TAP) without slapd, ldap-utils, unshare or root
+#   slapd_require_plugin       that, openssl, node and the built plugin (then SASL_PATH points at it)
 #   slapd_start DIR PORT CERTDIR SASLCONF
 #                              build a config and a small DIT in DIR and start slapd on
 #                              ldap://127.0.0.1:PORT (plus ldapi in DIR) with StartTLS from
@@ -16,7 +17,10 @@
 #                              slapd's default; SLAPD_DEVLOG: a datagram socket that is
 #                              /dev/log in slapd's namespace; SLAPD_WRAPPER: a command slapd
 #                              runs under, e.g. valgrind; SLAPD_START_TRIES: 50 ms waits for it
-#                              to answer, default 100).
+#                              to answer, default 100; SLAPD_ACCESS: access rules for the data
+#                              database, ahead of its defaults (userPassword: auth only, the rest
+#                              readable); SLAPD_AUTHZ_POLICY: default to; SLAPD_LDIF: entries
+#                              added after the base DIT).
 #   slapd_stop DIR
 #   slapd_alive DIR            slapd still runs and answers an anonymous whoami
 #
@@ -51,6 +55,17 @@ slapd_require() {
 	unshare -m true 2>/dev/null || bail_skip_all "unshare -m not permitted here"
 }
 
+# slapd_require_plugin: slapd_require, openssl and node (keys, the test CA, free ports) and the SASL
+# plugin of the build tree, which becomes SASL_PATH (exported)
+slapd_require_plugin() {
+	slapd_require
+	command -v openssl >/dev/null 2>&1 || bail_skip_all "openssl not found"
+	command -v node >/dev/null 2>&1 || bail_skip_all "node not found"
+	[ -f "$top_builddir/sasl/.libs/libccauth.so" ] || bail_skip_all "sasl/.libs/libccauth.so not built"
+	SASL_PATH=$top_builddir/sasl/.libs
+	export SASL_PATH
+}
+
 slapd_start() {
 	_d=$1 _port=$2 _certs=$3
 	PATH=$PATH:/usr/sbin
@@ -71,7 +86,7 @@ TLSCertificateKeyFile $_certs/server.key
 # the default sasl-secprops (noanonymous,noplain) stay: OAUTHBEARER is offered only with TLS
 ${SLAPD_NO_AUTHZ_REGEXP:+#}authz-regexp "^uid=([^,]+),cn=(oauthbearer|xoauth2),cn=auth\$" "uid=\$1,ou=services,$SLAPD_BASE"
 ${SLAPD_NO_AUTHZ_REGEXP:+#}authz-regexp "^uid=([^,]+),cn=[^,]+,cn=auth\$" "uid=\$1,ou=people,$SLAPD_BASE"
-authz-policy to
+authz-policy ${SLAPD_AUTHZ_POLICY:-to}
 database config
 rootdn "cn=config"
 access to * by dn.exact=gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth manage by * break
@@ -81,6 +96,7 @@ suffix "$SLAPD_BASE"
 rootdn "cn=admin,$SLAPD_BASE"
 rootpw secret
 directory $_d/db
+${SLAPD_ACCESS:-}
 access to attrs=userPassword by anonymous auth by * none
 access to * by * read
 EOF
@@ -110,6 +126,8 @@ userPassword: alice-pw
 dn: uid=service-a,ou=services,$SLAPD_BASE
 objectClass: account
 uid: service-a
+${SLAPD_LDIF:+
+$SLAPD_LDIF}
 EOF
 	slaptest -Q -u -f "$_d/slapd.conf" || return 1
 	slapadd -q -f "$_d/slapd.conf" -l "$_d/base.ldif" || return 1
