@@ -9,6 +9,9 @@
  *   ldap_bind URI N reuse|new floor TOKEN            mechanism X-CCAUTH-FLOOR (bench/floor_mech.c,
  *                                                    which ignores it) with the bytes an OAUTHBEARER
  *                                                    bind of TOKEN sends: the floor of a SASL bind
+ *   ldap_bind URI N reuse|new oauth-raw TOKEN        the same bytes to OAUTHBEARER, sent as floor's
+ *                                                    are (no libsasl on this side): the two modes
+ *                                                    differ only in slapd's mechanism
  *
  * One untimed bind of the same mode comes first (plugin loading is not a bind's cost).
  *
@@ -123,7 +126,7 @@ static LDAP *open_ld(const char *uri)
 	return ld;
 }
 
-enum mode { M_SIMPLE, M_EXTERNAL, M_OAUTH, M_OAUTH_FRESH, M_FLOOR };
+enum mode { M_SIMPLE, M_EXTERNAL, M_OAUTH, M_OAUTH_FRESH, M_FLOOR, M_OAUTH_RAW };
 
 static int bind_once(LDAP *ld, enum mode m, const char *dn, const char *pw, const char *token)
 {
@@ -138,9 +141,10 @@ static int bind_once(LDAP *ld, enum mode m, const char *dn, const char *pw, cons
 	case M_EXTERNAL:
 		return ldap_sasl_interactive_bind_s(ld, NULL, "EXTERNAL", NULL, NULL, LDAP_SASL_QUIET, interact, NULL);
 	case M_FLOOR: /* token: the whole RFC 7628 client message, sent as is (no libsasl here) */
+	case M_OAUTH_RAW:
 		cred.bv_val = (char *)token;
 		cred.bv_len = strlen(token);
-		return ldap_sasl_bind_s(ld, NULL, "X-CCAUTH-FLOOR", &cred, NULL, NULL, NULL);
+		return ldap_sasl_bind_s(ld, NULL, m == M_FLOOR ? "X-CCAUTH-FLOOR" : "OAUTHBEARER", &cred, NULL, NULL, NULL);
 	default:
 		return ldap_sasl_interactive_bind_s(ld, NULL, "OAUTHBEARER", NULL, NULL, LDAP_SASL_QUIET, interact, &t);
 	}
@@ -174,7 +178,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[4], "oauth") == 0 && argc == 6) {
 		m = M_OAUTH;
 		token = argv[5];
-	} else if (strcmp(argv[4], "floor") == 0 && argc == 6) {
+	} else if ((strcmp(argv[4], "floor") == 0 || strcmp(argv[4], "oauth-raw") == 0) && argc == 6) {
 		/* what the OAUTHBEARER client sends for this token: gs2 header, auth=Bearer, 2 x kvsep */
 		size_t len = strlen(argv[5]) + sizeof("n,,\001auth=Bearer \001\001");
 		char *msg = malloc(len);
@@ -182,7 +186,7 @@ int main(int argc, char **argv)
 		if (msg == NULL)
 			return 2;
 		snprintf(msg, len, "n,,\001auth=Bearer %s\001\001", argv[5]);
-		m = M_FLOOR;
+		m = strcmp(argv[4], "floor") == 0 ? M_FLOOR : M_OAUTH_RAW;
 		token = msg;
 	} else if (strcmp(argv[4], "oauth-fresh") == 0 && argc == 9) {
 		FILE *f = fopen(argv[5], "r");
@@ -252,11 +256,11 @@ int main(int argc, char **argv)
 	for (long i = 0; tokens != NULL && i <= n; i++)
 		free(tokens[i]);
 	free(tokens);
-	if (m == M_FLOOR)
+	if (m == M_FLOOR || m == M_OAUTH_RAW)
 		free((char *)token);
 	return 0;
 usage:
 	fprintf(stderr, "usage: ldap_bind URI N reuse|new simple DN PW | external | oauth TOKEN |"
-	                " oauth-fresh KEY ISS AUD CLIENT_ID | floor TOKEN\n");
+	                " oauth-fresh KEY ISS AUD CLIENT_ID | floor TOKEN | oauth-raw TOKEN\n");
 	return 2;
 }
