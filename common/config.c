@@ -274,20 +274,34 @@ static enum ccauth_status key_value(struct ccauth_config_parser *p, const char *
 	}
 	if ((val = ccauth_strndup_checked(v, vl)) == NULL)
 		return pnomem(p);
-	st = ccauth_config_set_value(p, &tab[i], p->cur, val);
+	st = ccauth_config_set_value(p, &tab[i], p->cur, &val);
 	free(val);
 	return st;
 }
 
+/* 1 when one of the 8 bytes of w is below 0x20 (NUL and tab included) or is 0x7f: the usual
+ * "has a byte less than n" and "has a zero byte" word tricks, exact as a yes/no */
+static int word_has_control(uint64_t w)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = ones * 0x80;
+	uint64_t del = w ^ (ones * 0x7f);
+
+	return ((((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & high) != 0;
+}
+
 static enum ccauth_status parse_line(struct ccauth_config_parser *p, const char *s, size_t len)
 {
-	size_t i;
+	size_t i = 0;
 
 	if (len > 0 && s[len - 1] == '\r')
 		len--;
 	if (len > CCAUTH_CONFIG_MAX_LINE)
 		return perr(p, "line too long");
-	for (i = 0; i < len; i++) {
+	/* eight bytes at a time until a word holds a control byte (or a tab), then byte by byte: a
+	 * config of 1,000 issuers has some 4,000 lines */
+	for (uint64_t w; i + 8 <= len && (memcpy(&w, s + i, 8), !word_has_control(w)); i += 8)
+		;
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\0')
 			return perr(p, "NUL byte");
@@ -298,9 +312,10 @@ static enum ccauth_status parse_line(struct ccauth_config_parser *p, const char 
 		s++, len--;
 	if (len > 0 && *s == '#')
 		return CCAUTH_OK;
-	for (i = 1; i < len; i++)
-		if (s[i] == '#' && is_ws(s[i - 1])) {
-			len = i;
+	for (const char *h = len > 1 ? memchr(s + 1, '#', len - 1) : NULL; h != NULL;
+	     h = memchr(h + 1, '#', len - (size_t)(h + 1 - s)))
+		if (is_ws(h[-1])) {
+			len = (size_t)(h - s);
 			break;
 		}
 	while (len > 0 && is_ws(s[len - 1]))

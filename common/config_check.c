@@ -36,17 +36,9 @@ static enum ccauth_status issuer_profile(struct ccauth_config_parser *p, struct 
 	    (ic->token_type_claim == NULL || strcmp(ic->token_type_claim, "token_use") != 0 ||
 	     strcmp(ic->token_type_value, "access") != 0))
 		return perr(p, "token_type cannot be changed with this profile");
-	if (d->token_type != NULL && !ic->token_type_set) {
-		struct ccauth_strlist l = {0};
-
-		if (ccauth_strlist_split(d->token_type, &l) != 0 || l.n != 2) {
-			ccauth_strlist_clear(&l);
-			return pnomem(p);
-		}
-		ic->token_type_claim = l.v[0];
-		ic->token_type_value = l.v[1];
-		free(l.v);
-	}
+	if (d->token_type != NULL && !ic->token_type_set &&
+	    ccauth_strlist_pair(d->token_type, &ic->token_type_claim, &ic->token_type_value) != 0)
+		return pnomem(p);
 	if (ic->audience.n == 0 && ic->allowed_client_ids.n == 0)
 		return perr(p, "[issuer] needs audience or allowed_client_ids: it must refuse tokens meant for "
 		               "others (RFC 9700 section 2.3)");

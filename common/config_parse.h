@@ -85,9 +85,9 @@ static inline enum ccauth_status pnomem(struct ccauth_config_parser *p)
 
 /* A section name: A-Z a-z 0-9 . _ -, at most 64 (config_store.c) */
 int ccauth_config_name_ok(const char *s, size_t len);
-/* Store one value (v, NUL-terminated, trimmed) for key k into the struct at base (config_store.c). */
-enum ccauth_status ccauth_config_set_value(struct ccauth_config_parser *p, const struct key *k, void *base,
-                                           const char *v);
+/* Store one value (*vp: malloc'd, NUL-terminated, trimmed) for key k into the struct at base
+ * (config_store.c).  A string key keeps *vp itself and sets it to NULL; the caller frees *vp. */
+enum ccauth_status ccauth_config_set_value(struct ccauth_config_parser *p, const struct key *k, void *base, char **vp);
 /* room for element n of *arr (capacity *cap, doubled when full); NULL when out of memory */
 void *ccauth_config_grow(void *arr, size_t n, size_t *cap, size_t size);
 /* 0 when name is new to map (now added), else the error to return */

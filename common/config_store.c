@@ -67,20 +67,15 @@ static enum ccauth_status check_trust(struct ccauth_config_parser *p, const char
 /* token_type = CLAIM VALUE (two words) or none */
 static enum ccauth_status token_type_value(struct ccauth_config_parser *p, struct ccauth_issuer_conf *ic, const char *v)
 {
-	struct ccauth_strlist l = {0};
-	enum ccauth_status st = CCAUTH_OK;
+	int rc;
 
 	ic->token_type_set = 1;
 	if (strcmp(v, "none") == 0)
 		return CCAUTH_OK;
-	if (ccauth_strlist_split(v, &l) != 0)
+	rc = ccauth_strlist_pair(v, &ic->token_type_claim, &ic->token_type_value);
+	if (rc < 0)
 		return pnomem(p);
-	if (l.n != 2)
-		st = perr(p, "bad value: expected CLAIM VALUE or none");
-	else
-		ic->token_type_claim = l.v[0], ic->token_type_value = l.v[1], l.v[0] = l.v[1] = NULL;
-	ccauth_strlist_clear(&l);
-	return st;
+	return rc == 0 ? CCAUTH_OK : perr(p, "bad value: expected CLAIM VALUE or none");
 }
 
 static const char *const *enum_names(enum vtype t, size_t *n)
@@ -116,9 +111,9 @@ static const char *enum_help(enum vtype t)
 	}
 }
 
-enum ccauth_status ccauth_config_set_value(struct ccauth_config_parser *p, const struct key *k, void *base,
-                                           const char *v)
+enum ccauth_status ccauth_config_set_value(struct ccauth_config_parser *p, const struct key *k, void *base, char **vp)
 {
+	const char *v = *vp;
 	char *field = (char *)base + k->off;
 	char **sp = (char **)(void *)field;
 	int iv;
@@ -220,8 +215,8 @@ enum ccauth_status ccauth_config_set_value(struct ccauth_config_parser *p, const
 	case V_CACHEDIR:
 		if (*v != '\0' && *v != '/')
 			return perr(p, "bad value: expected an absolute path or nothing");
-		if ((*sp = strdup(v)) == NULL)
-			return pnomem(p);
+		*sp = *vp; /* "" too: an empty cache_dir means memory only */
+		*vp = NULL;
 		return CCAUTH_OK;
 	case V_URL:
 		if (*v != '\0' && !ccauth_config_https_url_ok(v))
@@ -250,8 +245,8 @@ enum ccauth_status ccauth_config_set_value(struct ccauth_config_parser *p, const
 	}
 	if (*v == '\0')
 		return CCAUTH_OK; /* unset */
-	if ((*sp = strdup(v)) == NULL)
-		return pnomem(p);
+	*sp = *vp;
+	*vp = NULL;
 	if (k->type == V_TRUSTFILE || k->type == V_TRUSTDIR)
 		return check_trust(p, k->name, *sp, k->type == V_TRUSTDIR);
 	return CCAUTH_OK;

@@ -160,39 +160,66 @@ int ccauth_config_template_ok(const char *t)
 
 void ccauth_strlist_clear(struct ccauth_strlist *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	free(l->v); /* the words live in the same block */
 	l->v = NULL;
 	l->n = 0;
 }
 
-/* Split v on spaces/tabs into l (which is empty). Returns 0, or -1 on ENOMEM (l stays valid). */
-int ccauth_strlist_split(const char *v, struct ccauth_strlist *l)
+/* One allocation per list: the pointers, then the words with their NULs.  A config of 1,000
+ * issuers splits some 4,000 lists, the profile's claim names included. */
+int ccauth_strlist_split_on(const char *v, const char *seps, struct ccauth_strlist *l)
 {
-	size_t cap = 0;
+	size_t n = 0, chars = 0;
+	char *w;
 
-	while (*v) {
-		size_t n;
-		while (is_ws(*v))
-			v++;
-		n = strcspn(v, " \t");
-		if (n == 0)
-			break;
-		if (l->n == cap) {
-			size_t nc = cap ? cap * 2 : 4;
-			char **nv = realloc(l->v, nc * sizeof(*nv));
-			if (nv == NULL)
-				return -1;
-			l->v = nv;
-			cap = nc;
-		}
-		if ((l->v[l->n] = ccauth_strndup_checked(v, n)) == NULL)
-			return -1;
-		l->n++;
-		v += n;
+	for (const char *p = v + strspn(v, seps); *p != '\0'; p += strspn(p, seps)) {
+		size_t k = strcspn(p, seps);
+
+		n++;
+		chars += k + 1;
+		p += k;
+	}
+	if (n == 0)
+		return 0;
+	if ((l->v = malloc(n * sizeof(*l->v) + chars)) == NULL)
+		return -1;
+	w = (char *)(l->v + n);
+	for (const char *p = v + strspn(v, seps); *p != '\0'; p += strspn(p, seps)) {
+		size_t k = strcspn(p, seps);
+
+		memcpy(w, p, k);
+		w[k] = '\0';
+		l->v[l->n++] = w;
+		w += k + 1;
+		p += k;
 	}
 	return 0;
+}
+
+int ccauth_strlist_split(const char *v, struct ccauth_strlist *l)
+{
+	return ccauth_strlist_split_on(v, " \t", l);
+}
+
+int ccauth_strlist_pair(const char *v, char **a, char **b)
+{
+	struct ccauth_strlist l = {0};
+	int rc = 1;
+
+	if (ccauth_strlist_split(v, &l) != 0)
+		return -1;
+	if (l.n == 2) {
+		*a = strdup(l.v[0]);
+		*b = strdup(l.v[1]);
+		rc = *a != NULL && *b != NULL ? 0 : -1;
+		if (rc != 0) {
+			free(*a);
+			free(*b);
+			*a = *b = NULL;
+		}
+	}
+	ccauth_strlist_clear(&l);
+	return rc;
 }
 
 int ccauth_config_parse_algs(const char *v, unsigned *out)

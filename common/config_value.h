@@ -31,8 +31,13 @@ int ccauth_config_template_ok(const char *t);
 /* space-separated algorithm names into a CCAUTH_ALG_BIT mask, at least one */
 int ccauth_config_parse_algs(const char *v, unsigned *out);
 
-/* Split v on spaces/tabs into l (which is empty). 0, or -1 on ENOMEM (l stays valid). */
+/* Split v on spaces/tabs (or on any byte of seps) into l, which is empty; empty words are skipped.
+ * 0, or -1 on ENOMEM (l stays empty).  The words share l->v's allocation: a list is made only
+ * here and freed only by ccauth_strlist_clear. */
 int ccauth_strlist_split(const char *v, struct ccauth_strlist *l);
+int ccauth_strlist_split_on(const char *v, const char *seps, struct ccauth_strlist *l);
 void ccauth_strlist_clear(struct ccauth_strlist *l);
+/* v is exactly two words: 0 with *a and *b malloc'd copies; 1 when not two words; -1 ENOMEM */
+int ccauth_strlist_pair(const char *v, char **a, char **b);
 
 #endif

@@ -73,34 +73,19 @@ static int replace(struct ccauth_pam_options *o, char **dst, const char *value)
  * [A-Za-z0-9._@-]{1,256}.  -1 on a bad name (l emptied) or no memory (o->nomem). */
 static int user_list(struct ccauth_pam_options *o, const char *v, struct ccauth_strlist *l)
 {
-	size_t cap = 0;
-
 	ccauth_strlist_clear(l);
-	while (*v != '\0') {
-		size_t n = strcspn(v, ",");
+	for (const char *p = v; *p != '\0';) {
+		size_t n = strcspn(p, ",");
 
-		if (n == 0 || n > USER_NAME_MAX || strspn(v, IDENTITY_CHARS) < n) {
-			ccauth_strlist_clear(l);
+		if (n == 0 || n > USER_NAME_MAX || strspn(p, IDENTITY_CHARS) < n)
 			return -1;
-		}
-		if (l->n == cap) {
-			char **nv = realloc(l->v, (cap = cap ? cap * 2 : 4) * sizeof(*nv));
-			if (nv == NULL) {
-				o->nomem = 1;
-				return -1;
-			}
-			l->v = nv;
-		}
-		if ((l->v[l->n] = strndup(v, n)) == NULL) {
-			o->nomem = 1;
+		p += n;
+		if (*p == ',' && *++p == '\0')
 			return -1;
-		}
-		l->n++;
-		v += n;
-		if (*v == ',' && *++v == '\0') {
-			ccauth_strlist_clear(l);
-			return -1;
-		}
+	}
+	if (ccauth_strlist_split_on(v, ",", l) != 0) {
+		o->nomem = 1;
+		return -1;
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_value.h"
 #include "credfile.h"
 #include "error.h"
 #include "jwk.h"
@@ -228,6 +229,44 @@ static void test_defaults(void **state)
 }
 
 /* Value spellings that must be accepted, and how they are stored. */
+/* A list is one allocation (pointers, then the words): separators anywhere, none, only them. */
+static void test_strlist(void **state)
+{
+	struct ccauth_strlist l = {0};
+	char *a = NULL, *b = NULL;
+
+	(void)state;
+	assert_int_equal(ccauth_strlist_split(" \t a  bb\tccc \t", &l), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0], "a");
+	assert_string_equal(l.v[1], "bb");
+	assert_string_equal(l.v[2], "ccc");
+	ccauth_strlist_clear(&l);
+	assert_null(l.v);
+	assert_int_equal(ccauth_strlist_split(" \t ", &l), 0);
+	assert_int_equal(l.n, 0);
+	assert_null(l.v);
+	assert_int_equal(ccauth_strlist_split("", &l), 0);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(ccauth_strlist_split_on("x,y z,,w", ",", &l), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[1], "y z");
+	assert_string_equal(l.v[2], "w");
+	ccauth_strlist_clear(&l);
+	ccauth_strlist_clear(&l); /* twice is fine */
+
+	assert_int_equal(ccauth_strlist_pair(" typ  Bearer ", &a, &b), 0);
+	assert_string_equal(a, "typ");
+	assert_string_equal(b, "Bearer");
+	free(a);
+	free(b);
+	a = b = NULL;
+	assert_int_equal(ccauth_strlist_pair("typ", &a, &b), 1);
+	assert_int_equal(ccauth_strlist_pair("a b c", &a, &b), 1);
+	assert_null(a);
+	assert_null(b);
+}
+
 static void test_values(void **state)
 {
 	struct ccauth_config *cfg;
@@ -487,6 +526,38 @@ static void test_invalid_table(void **state)
 	assert_true(n >= 40);
 	for (size_t i = 0; i < n; i++)
 		check_bad(bad_configs[i].text, strlen(bad_configs[i].text), bad_configs[i].where);
+}
+
+/* Every control byte (and DEL) at every offset of a line is refused at that line, whatever its
+ * place in the 8-byte words the line is scanned by; bytes 0x80-0xff and tabs are not. */
+static void test_control_bytes(void **state)
+{
+	static const unsigned char bad[] = {0x00, 0x01, 0x08, 0x0b, 0x0c, 0x0e, 0x1b, 0x1f, 0x7f};
+	static const char line[] = "cache_dir = /var/cache/ccauth-abcdefghijklmnopq";
+	char text[128];
+	size_t ll = sizeof(line) - 1;
+
+	(void)state;
+	for (size_t k = 0; k < ll; k++) {
+		for (size_t b = 0; b < sizeof(bad); b++) {
+			int n = snprintf(text, sizeof(text), "[global]\n%s\n", line);
+
+			text[9 + k] = (char)bad[b];
+			check_bad(text, (size_t)n, "t.conf:2");
+		}
+	}
+	for (size_t k = 13; k < ll; k++) {
+		static const unsigned char good[] = {0x80, 0xc3, 0xfe, 0xff};
+
+		for (size_t b = 0; b < sizeof(good); b++) {
+			struct ccauth_config *cfg;
+
+			snprintf(text, sizeof(text), "[global]\n%s\t \n", line);
+			text[9 + k] = (char)good[b];
+			cfg = parse_ok(text);
+			ccauth_config_free(cfg);
+		}
+	}
 }
 
 /* Limits: NUL byte, line length, file size. */
@@ -1047,6 +1118,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full),          cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_strlist),
+	    cmocka_unit_test(test_control_bytes),
 	    cmocka_unit_test(test_values),        cmocka_unit_test(test_invalid_table),
 	    cmocka_unit_test(test_limits),        cmocka_unit_test(test_file_permissions),
 	    cmocka_unit_test(test_trust_anchors), cmocka_unit_test(test_default_path),
