@@ -11,7 +11,7 @@
 #include <sasl/saslplug.h>
 
 #define FLOOR_EXPORT __attribute__((visibility("default")))
-#define FLOOR_NAME "svc-bench"
+#define FLOOR_NAME   "svc-bench"
 
 FLOOR_EXPORT int sasl_server_plug_init(const sasl_utils_t *utils, int maxversion, int *out_version,
                                        sasl_server_plug_t **pluglist, int *plugcount);

@@ -107,6 +107,11 @@ ccauth_config: $W/ccauth.conf" || exit 1
 	printf 'dn: cn=config\nchangetype: modify\nreplace: olcSaslSecProps\nolcSaslSecProps: none\n' |
 		ldapmodify -Q -Y EXTERNAL -H "$ldapi" >/dev/null || exit 1
 	[ -z "$cpu" ] || taskset -a -p -c "$cpu" "$(cat "$1/slapd.fg.pid")" >/dev/null || exit 1
+	# one untimed OAUTHBEARER bind: the issuer's keys are read when a token first names it, a
+	# cost of the first bind of a slapd's life that no mode should carry
+	case $3 in
+	*OAUTHBEARER*) "$bin" "$ldapi" 1 reuse oauth-raw "$good" >/dev/null || exit 1 ;;
+	esac
 }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$(cat "$1/slapd.fg.pid")/status"; }
 # slapd's CPU time in ns, summed over its threads (schedstat: clock ticks are too coarse for a
@@ -130,7 +135,12 @@ bench_mode() {
 	[ "$_tr" = tcp ] && _uri="ldap://127.0.0.1:$port"
 	_t0=$(ticks)
 	# shellcheck disable=SC2086 # $pin is empty or "taskset -c CPU"
+	# one retry: a bind that times out (bench/ldap_bind.c: slapd lost a request) spoils its run only
 	_out=$(SASL_PATH=$SASL_PATH_CLIENT $pin "$bin" "$_uri" "$_n" "$_conn" "$@" 2>&1) || {
+		echo "retrying $_label $_tr $_conn: $_out" >&2
+		_t0=$(ticks)
+		_out=$(SASL_PATH=$SASL_PATH_CLIENT $pin "$bin" "$_uri" "$_n" "$_conn" "$@" 2>&1)
+	} || {
 		echo "FAILED $_label $_tr $_conn: $_out" >&2
 		exit 1
 	}
@@ -168,10 +178,10 @@ run_rounds() {
 
 D1="$W/with"
 slapd_dir=$D1
+# the token of the cached modes (validated at its first bind, then a cache hit)
+good=$(slapd_static_token "$W" "$ISS" "$AUD" svc-bench)
 start "$D1" "$plugdir:$floordir" "OAUTHBEARER EXTERNAL X-CCAUTH-FLOOR"
 SASL_PATH_CLIENT=$plugdir
-# the token of the cached mode (validated at its first bind, then a cache hit)
-good=$(slapd_static_token "$W" "$ISS" "$AUD" svc-bench)
 rss_start=$(rss "$D1")
 run_rounds "" simple external floor raw cached first-seen
 rss_with=$(rss "$D1")
