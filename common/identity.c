@@ -3,6 +3,7 @@
  * validator, which builds it, and the validated-token cache, which keeps it. */
 #include "autoconf.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,10 +54,14 @@ const struct ccauth_identity *ccauth_identity_copy(const struct ccauth_identity 
 	if (id == NULL)
 		return NULL;
 	src = impl_of(id);
-	/* one block holds the struct, the aud pointers and the strings: copy it and move the pointers */
+	/* one block holds the struct, the aud pointers and the strings: copy it and move the pointers.
+	 * Not refs: other threads take and drop references to src meanwhile (atomically), and a plain
+	 * read of it would race with them (ThreadSanitizer caught the memcpy that read it). */
 	if ((im = malloc(src->size)) == NULL)
 		return NULL;
-	memcpy(im, src, src->size);
+	memcpy((char *)im + offsetof(struct identity_impl, size),
+	       (const char *)src + offsetof(struct identity_impl, size),
+	       src->size - offsetof(struct identity_impl, size));
 	im->refs = 1;
 	aud = (const char **)(void *)(im + 1);
 	for (size_t i = 0; i < id->naud; i++)

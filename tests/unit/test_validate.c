@@ -654,6 +654,41 @@ static void test_cache_copy(void **state)
 	free(t);
 }
 
+/* A copy (what a cache hit hands out) never reads the reference count that other threads change
+ * at the same time: the ThreadSanitizer build (build-tsan) fails this when ccauth_identity_copy
+ * copies the whole block, count included. */
+static void *ref_churn(void *arg)
+{
+	const struct ccauth_identity *id = arg;
+
+	for (int i = 0; i < 20000; i++)
+		ccauth_identity_release(ccauth_identity_ref(id));
+	return NULL;
+}
+
+static void test_copy_while_referenced(void **state)
+{
+	struct ccauth_validator *v = validator(NULL, 0);
+	char *t = realistic_token(F.ed, "EdDSA", "ed");
+	const struct ccauth_identity *id = NULL;
+	pthread_t churn;
+
+	(void)state;
+	assert_int_equal(run(v, t, NOW, &id, NULL), CCAUTH_OK);
+	assert_int_equal(pthread_create(&churn, NULL, ref_churn, (void *)(uintptr_t)id), 0);
+	for (int i = 0; i < 20000; i++) {
+		const struct ccauth_identity *c = ccauth_identity_copy(id);
+
+		assert_non_null(c);
+		assert_same_identity(c, id);
+		ccauth_identity_release(c);
+	}
+	assert_int_equal(pthread_join(churn, NULL), 0);
+	ccauth_identity_release(id);
+	ccauth_validator_free(v);
+	free(t);
+}
+
 static double mono(void)
 {
 	struct timespec ts;
@@ -780,6 +815,7 @@ int main(void)
 	    cmocka_unit_test(test_jwks_file_on_first_use),
 	    cmocka_unit_test(test_cache),
 	    cmocka_unit_test(test_cache_copy),
+	    cmocka_unit_test(test_copy_while_referenced),
 	    cmocka_unit_test(test_hash_failure),
 	    cmocka_unit_test(test_threads),
 	    cmocka_unit_test(test_perf),
