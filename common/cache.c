@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include "cache.h"
 #include "deadline.h"
@@ -38,9 +37,12 @@ struct ccauth_cache {
 
 void ccauth_cache_key(const char *key, size_t keylen, char out[CCAUTH_CACHE_KEYHEX + 1])
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned char md[32] = {0};
 
-	SHA256((const unsigned char *)key, keylen, md);
+	/* should hashing fail (it cannot without EVP, which only OpenSSL built without its deprecated
+	 * API falls back to), a random name: an entry no other key finds rather than a shared one */
+	if (ccauth_sha256(key, keylen, md) != 0)
+		(void)RAND_bytes(md, sizeof(md));
 	ccauth_hex_encode(md, sizeof(md), out);
 }
 

@@ -460,7 +460,7 @@ enum ccauth_status ccauth_token_credential_id(const struct ccauth_client_conf *c
 	for (size_t i = 0; i < n && st == CCAUTH_OK; i++, len += 32)
 		st = hash_file(&f[i], in + len, err);
 	/* a hash over fixed-size digests: no file's content can pose as another's */
-	if (st == CCAUTH_OK && EVP_Digest(in, len, out, NULL, EVP_sha256(), NULL) != 1)
+	if (st == CCAUTH_OK && ccauth_sha256(in, len, out) != 0)
 		st = ccauth_error_set(err, CCAUTH_E_INTERNAL, "cannot hash the credential (OpenSSL failure)");
 	OPENSSL_cleanse(in, sizeof(in));
 	return st;
