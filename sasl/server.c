@@ -383,7 +383,7 @@ static int step(struct server_conn *c, sasl_server_params_t *sp, const char *in,
 	st = ccauth_validate_scanned(g->validator, token, tlen, scan, (int64_t)time(NULL), &id, &err);
 	ccauth_sasl_log_leave();
 	if (st == CCAUTH_OK) {
-		if (sp->log_level >= SASL_LOG_NOTE)
+		if (ccauth_sasl_log_wants(sp->log_level, SASL_LOG_NOTE))
 			sp->utils->log(sp->utils->conn, SASL_LOG_NOTE,
 			               "ccauth: %s accepted token %s for %s (issuer %s)", mech_name(c->mech), id->fpr,
 			               id->user, id->issuer_name);
