@@ -249,6 +249,8 @@ if [ -n "$t3" ] && [ "$t3" != "$t1" ] && [ $((n2 - n1)) -eq 1 ]; then
 	ok "another assertion source (same client_id, same content) gets its own token"
 else
 	not_ok "two sources shared a token or failed ($((n2 - n1)) requests)"
+	if [ -z "$t3" ]; then diag "token two: none"; elif [ "$t3" = "$t1" ]; then diag "token two: one's"; else diag "token two: its own"; fi
+	cat "$W/err"
 fi
 
 # ---- broken sources: a clear error and no request ----------------------------------------------------

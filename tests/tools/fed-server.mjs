@@ -261,7 +261,8 @@ function basicAuth(req) {
   return [decodeURIComponent(d.slice(0, i)), decodeURIComponent(d.slice(i + 1))];
 }
 
-async function issue(res, { client_id, sub, aud, scope, issued = URN.accessToken, withIssuedType = true }) {
+// the answer of a granted request, not yet sent (the caller logs the request first)
+async function issue({ client_id, sub, aud, scope, issued = URN.accessToken, withIssuedType = true }) {
   const k = keys.as[0];
   const iat = now();
   const claims = { iss: AS, sub, aud, client_id, iat, exp: iat + TTL, jti: crypto.randomUUID() };
@@ -270,15 +271,14 @@ async function issue(res, { client_id, sub, aud, scope, issued = URN.accessToken
   const body = { access_token: at, token_type: 'Bearer', expires_in: TTL };
   if (scope) body.scope = scope;
   if (withIssuedType && issued) body.issued_token_type = issued;
-  json(res, 200, body);
-  return client_id;
+  return { client: client_id, body };
 }
 
 const CC_PARAMS = new Set(['grant_type', 'scope', 'resource', 'audience', 'client_id', 'client_assertion_type', 'client_assertion', 'client_secret']);
 const TX_PARAMS = new Set(['grant_type', 'subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'resource',
   'scope', 'client_id', 'client_assertion_type', 'client_assertion', 'client_secret']);
 
-async function token(req, res, body) {
+async function token(req, body) {
   if (!/^application\/x-www-form-urlencoded\b/.test(req.headers['content-type'] || '')) throw bad('not form-encoded');
   const grant = new URLSearchParams(body).get('grant_type');
   if (grant === 'client_credentials') {
@@ -286,7 +286,7 @@ async function token(req, res, body) {
     // never a token for a request without client authentication
     const client = await assertionAuth(req, params);
     const resource = params.get('resource');
-    return issue(res, { client_id: client, sub: client, aud: resource || 'urn:test:ldap', scope: params.get('scope'), withIssuedType: false });
+    return issue({ client_id: client, sub: client, aud: resource || 'urn:test:ldap', scope: params.get('scope'), withIssuedType: false });
   }
   if (grant === URN.exchange) {
     const params = form(body, TX_PARAMS);
@@ -311,7 +311,7 @@ async function token(req, res, body) {
     if (ex.requested_required && rtt === null) throw bad('requested_token_type is required');
     if (rtt !== null && rtt !== URN.accessToken) throw bad(`requested_token_type ${rtt} not supported`);
     const subj = await verifyWorkloadJwt(st, { iss: ex.subject_iss, aud: ex.subject_aud, sub: ex.subject_sub, what: 'subject_token' });
-    return issue(res, {
+    return issue({
       client_id: ex.client_id,
       sub: subj.sub,
       aud: params.get('resource') || 'urn:test:ldap',
@@ -373,8 +373,11 @@ async function handler(req, res) {
     if (p === '/as/token') {
       const line = `token auth=${describeAuth(req)} ${describeParams(new URLSearchParams(body))}`;
       try {
-        const client = await token(req, res, body);
-        logLine(`${line} -> 200 client=${client}`);
+        const answer = await token(req, body);
+        // the line is in the log before the answer leaves: a test that counts lines right after
+        // its request must see it
+        logLine(`${line} -> 200 client=${answer.client}`);
+        json(res, 200, answer.body);
       } catch (e) {
         if (!(e instanceof OAuthError)) throw e;
         logLine(`${line} -> ${e.status} ${e.error}: ${e.message}`);
@@ -395,25 +398,32 @@ async function ghaIdToken(req, res, url) {
   const line = `id-token auth=${m ? `${auth.split(' ')[0]}(<elided>)` : 'none'} ${params}`;
   const reqTok = m ? m[1] : null;
   const aud = url.searchParams.get('audience');
+  // the answer is made first and logged before it leaves (a test counts lines right after it)
   let status = 200;
+  let answer;
   if (reqTok === 'gha-req-500') {
     status = 500;
-    json(res, 500, { message: 'internal error' });
+    answer = { message: 'internal error' };
   } else if (reqTok === 'gha-req-garbage') {
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end('{"value": \u0001 not json');
+    answer = '{"value": \u0001 not json';
   } else if (reqTok === 'gha-req-novalue') {
-    json(res, 200, { count: 0 });
+    answer = { count: 0 };
   } else if (reqTok !== GHA_REQ || url.searchParams.get('api-version') !== '2.0' || url.searchParams.getAll('audience').length > 1) {
     status = reqTok !== GHA_REQ ? 401 : 400;
-    json(res, status, { message: 'bad request' });
+    answer = { message: 'bad request' };
   } else {
     const t = now();
     const claims = { iss: GHA, sub: 'repo:example/infra:ref:refs/heads/main', aud: aud ?? 'https://github.com/example',
       repository: 'example/infra', ref: 'refs/heads/main', iat: t, nbf: t, exp: t + 300, jti: crypto.randomUUID() };
-    json(res, 200, { count: 1, value: await sign('gha', claims) });
+    answer = { count: 1, value: await sign('gha', claims) };
   }
   logLine(`${line} -> ${status}`);
+  if (typeof answer === 'string') {
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(answer);
+  } else {
+    json(res, status, answer);
+  }
 }
 
 const server = https.createServer({
